@@ -1,0 +1,1 @@
+"""Model assets: where each model's weights come from, their checksums and model cards."""

@@ -1,0 +1,340 @@
+"""Read each field of a registered page: marks by image analysis, writing by the recognizer.
+
+Reading is split in two so recognition can be batched across fields and pages: `plan_field` cuts the
+line images a field needs (or decides it outright: blank, a checkbox, a circled option), and the
+returned `Pending.finish` turns the recognizer's readings into a `FieldResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from yomitori.forms_templates.schema import Charset, FieldTemplate, Option
+from yomitori.values import NormalizationError, normalize
+from yomitori.wareki import WarekiError, to_gregorian
+
+from .engine import Reading
+from .japanese import ambiguous_variants, fix_text
+from .preprocess import PX_PER_MM, Registered
+
+Box = tuple[float, float, float, float]
+BLANK_INK = 0.004  # share of a writing area that must be ink for it to count as written
+MIN_INK_PX = 30
+CHECK_INK = 0.05
+MARK_INK = 0.025
+REVIEW_BELOW = 0.9
+NAME_KEYS_SUFFIX = ("_name",)
+
+
+@dataclass
+class FieldResult:
+    key: str
+    value: object
+    confidence: float
+    review: bool
+    raw: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    image: np.ndarray
+    charset: Charset
+
+
+@dataclass
+class Pending:
+    lines: list[Line]
+    finish: Callable[[list[Reading]], FieldResult]
+
+
+def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
+    if f.kind == "checkbox":
+        return _decided(_checkbox(reg, f))
+    if f.kind == "choice":
+        return _decided(_choice(reg, f))
+    if f.kind == "date":
+        return _date(reg, f)
+    area = _writing_area(f)
+    if _ink_share(reg, area) < BLANK_INK or _ink_px(reg, area) < MIN_INK_PX:
+        return _decided(_blank(f))
+    if f.kind == "cells":
+        return _cells(reg, f)
+    lines = split_lines(_clean_crop(reg, area), f.lines)
+    if not lines:
+        return _decided(_blank(f))
+    charset = f.allowed
+    if charset in ("any", "kana"):
+        # A recognizer rarely emits the space between 姓 and 名; a wide gap in the ink is that space.
+        lines = [word for line in lines for word in split_words(line)]
+    return Pending([Line(img, charset) for img in lines], lambda rs: _text_result(f, rs))
+
+
+def _decided(result: FieldResult) -> Pending:
+    return Pending([], lambda _readings: result)
+
+
+def _blank(f: FieldTemplate) -> FieldResult:
+    return FieldResult(f.key, None, 0.99, False, box=f.box)
+
+
+# ---------------------------------------------------------------- geometry and ink
+
+
+def _px(box: Box, inset_px: int = 0) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    x0, y0 = round(x * PX_PER_MM) + inset_px, round(y * PX_PER_MM) + inset_px
+    x1, y1 = round((x + w) * PX_PER_MM) - inset_px, round((y + h) * PX_PER_MM) - inset_px
+    return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
+
+
+def _writing_area(f: FieldTemplate) -> Box:
+    """The box less the label printed inside its top (the blank form is subtracted anyway)."""
+    x, y, w, h = f.box
+    if f.label_box:
+        lx, ly, lw, lh = f.label_box
+        if lx >= x - 0.01 and ly >= y - 0.01 and ly + lh <= y + h * 0.6 and lx + lw <= x + w + 0.01:
+            cut = ly + lh - y
+            return x, y + cut * 0.6, w, h - cut * 0.6
+    return f.box
+
+
+def _ink_px(reg: Registered, box: Box) -> int:
+    x0, y0, x1, y1 = _px(box, 2)
+    return int(reg.ink[y0:y1, x0:x1].sum())
+
+
+def _ink_share(reg: Registered, box: Box) -> float:
+    x0, y0, x1, y1 = _px(box, 2)
+    region = reg.ink[y0:y1, x0:x1]
+    return float(region.mean()) if region.size else 0.0
+
+
+def _clean_crop(reg: Registered, box: Box) -> np.ndarray:
+    """The writing in the box on white paper: printed matter and specks removed."""
+    x0, y0, x1, y1 = _px(box, 2)
+    ink = reg.ink[y0:y1, x0:x1]
+    keep = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(keep, reg.gray[y0:y1, x0:x1], 255).astype(np.uint8)
+
+
+def split_lines(crop: np.ndarray, max_lines: int) -> list[np.ndarray]:
+    """Tight, padded images of the text lines in a crop (at most `max_lines`)."""
+    ink = crop < 200
+    rows = np.flatnonzero(ink.sum(axis=1) > 0)
+    if rows.size == 0:
+        return []
+    bands: list[list[int]] = []
+    if max_lines > 1:
+        profile = ink.sum(axis=1)
+        start = None
+        for y, v in enumerate(profile):
+            if v > 0 and start is None:
+                start = y
+            elif v == 0 and start is not None:
+                bands.append([start, y])
+                start = None
+        if start is not None:
+            bands.append([start, len(profile)])
+        # Drop specks, then merge the closest bands until at most max_lines remain.
+        tallest = max(b[1] - b[0] for b in bands)
+        bands = [b for b in bands if b[1] - b[0] >= tallest * 0.25]
+        while len(bands) > max_lines:
+            gaps = [bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]
+            i = int(np.argmin(gaps))
+            bands[i : i + 2] = [[bands[i][0], bands[i + 1][1]]]
+    else:
+        bands = [[int(rows[0]), int(rows[-1]) + 1]]
+    out = []
+    for y0, y1 in bands:
+        band = ink[y0:y1]
+        cols = np.flatnonzero(band.sum(axis=0) > 0)
+        if cols.size == 0:
+            continue
+        img = crop[y0:y1, cols[0] : cols[-1] + 1]
+        out.append(_pad(img))
+    return out
+
+
+def split_words(line: np.ndarray) -> list[np.ndarray]:
+    """Cut a padded line image at gaps wider than about one character."""
+    ink = line < 200
+    cols = ink.any(axis=0)
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return [line]
+    height = rows[-1] - rows[0] + 1
+    xs = np.flatnonzero(cols)
+    gaps = np.flatnonzero(np.diff(xs) > max(6, height * 0.5))
+    if gaps.size == 0:
+        return [line]
+    bounds = [xs[0], *(v for g in gaps for v in (xs[g] + 1, xs[g + 1])), xs[-1] + 1]
+    body = line[rows[0] : rows[-1] + 1]
+    return [_pad(body[:, bounds[i] : bounds[i + 1]]) for i in range(0, len(bounds), 2)]
+
+
+def _pad(img: np.ndarray) -> np.ndarray:
+    h = img.shape[0]
+    p = max(4, int(h * 0.2))
+    return cv2.copyMakeBorder(img, p, p, p, p, cv2.BORDER_CONSTANT, value=255)
+
+
+# ---------------------------------------------------------------- marks
+
+
+def _checkbox(reg: Registered, f: FieldTemplate) -> FieldResult:
+    x, y, w, h = f.box
+    share = _ink_share(reg, (x + w * 0.1, y + h * 0.1, w * 0.8, h * 0.8))
+    # Distance from the threshold, in thresholds: a clear tick or a clean box is near 1.
+    conf = min(0.999, 0.5 + abs(share - CHECK_INK) / CHECK_INK)
+    return FieldResult(f.key, share >= CHECK_INK, conf, conf < REVIEW_BELOW, box=f.box)
+
+
+def _option_region(o: Option, mark: str) -> Box:
+    x, y, w, h = o.box
+    if mark == "tick":
+        side = min(h, w)  # the tick square sits at the left end of the option (see the renderer)
+        return x, y, side, h
+    grow = 1.2
+    return x - grow, y - grow * 0.7, w + 2 * grow, h + 1.4 * grow
+
+
+def _choose(reg: Registered, options: list[Option], mark: str) -> tuple[str | None, float]:
+    """The marked option's code (or None) and a confidence from how clearly it stands out."""
+    shares = [_ink_share(reg, _option_region(o, mark)) for o in options]
+    order = np.argsort(shares)[::-1]
+    best, second = shares[order[0]], shares[order[1]] if len(shares) > 1 else 0.0
+    if best < MARK_INK:
+        return None, min(0.999, 0.5 + (MARK_INK - best) / MARK_INK)
+    # Neighbouring circles reach into each other's regions; a clear mark has several times the ink.
+    ratio = best / max(second, 1e-6)
+    return options[order[0]].code, float(min(0.999, 0.4 + (ratio - 1) / 4))
+
+
+def _choice(reg: Registered, f: FieldTemplate) -> FieldResult:
+    code, conf = _choose(reg, f.options, f.mark)
+    return FieldResult(f.key, code, conf, conf < REVIEW_BELOW, box=f.box)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _cells(reg: Registered, f: FieldTemplate) -> Pending:
+    """Boxed cells: find the written cells, set their contents side by side, read them as one line."""
+    x, y, w, h = f.box
+    n = f.cells or 1
+    cw = w / n
+    pieces = []
+    for i in range(n):
+        cell = (x + i * cw + cw * 0.06, y + h * 0.06, cw * 0.88, h * 0.88)
+        if _ink_px(reg, cell) < MIN_INK_PX // 2:
+            continue
+        crop = _clean_crop(reg, cell)
+        ink = crop < 200
+        ys, xs = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if ys.size == 0:
+            continue
+        pieces.append(crop[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1])
+    if not pieces:
+        return _decided(_blank(f))
+    height = max(p.shape[0] for p in pieces)
+    gap = np.full((height, max(4, height // 3)), 255, np.uint8)
+    row = []
+    for p in pieces:
+        top = (height - p.shape[0]) // 2
+        row += [cv2.copyMakeBorder(p, top, height - p.shape[0] - top, 0, 0, cv2.BORDER_CONSTANT, value=255), gap]
+    line = _pad(np.hstack(row[:-1]))
+    written = len(pieces)
+
+    def finish(readings: list[Reading]) -> FieldResult:
+        r = readings[0]
+        result = _normalized(f, r.text, r.confidence)
+        if len(r.text) != written:
+            result.reasons.append(f"{written} cells written, {len(r.text)} digits read")
+            result.review = True
+            result.confidence = min(result.confidence, 0.5)
+        return result
+
+    return Pending([Line(line, "digits")], finish)
+
+
+def _text_result(f: FieldTemplate, readings: list[Reading]) -> FieldResult:
+    text = " ".join(r.text for r in readings if r.text)
+    conf = min((r.confidence for r in readings), default=0.0)
+    return _normalized(f, text, conf)
+
+
+def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
+    fixed = fix_text(text) if f.allowed == "any" else text
+    reasons: list[str] = []
+    try:
+        value = normalize(f.type, fixed)
+    except NormalizationError as exc:
+        value, conf = fixed, min(conf, 0.3)
+        reasons.append(str(exc))
+    if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
+        variants = ambiguous_variants(value)
+        if variants:
+            reasons.append(f"異体字の可能性: {''.join(variants)}")
+    review = conf < REVIEW_BELOW or bool(reasons)
+    return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box)
+
+
+def _date(reg: Registered, f: FieldTemplate) -> Pending:
+    parts = f.date
+    assert parts is not None
+    era_code: str | None = None
+    era_conf = 0.99
+    if parts.era:
+        era_code, era_conf = _choose(reg, parts.era, "circle")
+    boxes = [b for b in (parts.year, parts.month, parts.day) if b is not None]
+    if parts.era_box:
+        boxes = [parts.era_box, *boxes]
+    crops = []
+    for b in boxes:
+        if _ink_px(reg, b) < MIN_INK_PX:
+            crops.append(None)
+            continue
+        lines = split_lines(_clean_crop(reg, b), 1)
+        crops.append(lines[0] if lines else None)
+    if all(c is None for c in crops) and era_code is None:
+        return _decided(_blank(f))
+    wanted = [i for i, c in enumerate(crops) if c is not None]
+    charsets: list[Charset] = ["date"] * len(boxes)
+
+    def finish(readings: list[Reading]) -> FieldResult:
+        texts: list[str] = [""] * len(boxes)
+        conf = era_conf
+        for i, r in zip(wanted, readings, strict=True):
+            texts[i], conf = r.text, min(conf, r.confidence)
+        era = era_code
+        if parts.era_box:
+            era, texts = texts[0] or era, texts[1:]
+        raw = f"{era or '?'} {'/'.join(texts)}"
+        try:
+            if era is None:
+                raise WarekiError("元号が読み取れません")
+            y, m = _part_number(texts[0]), _part_number(texts[1])
+            d = _part_number(texts[2]) if parts.day is not None else 1
+            value: object = to_gregorian(era, y, m, d).isoformat()
+            reasons: list[str] = []
+        except (WarekiError, ValueError) as exc:
+            value, conf, reasons = None, min(conf, 0.3), [str(exc)]
+        return FieldResult(f.key, value, conf, conf < REVIEW_BELOW or bool(reasons), raw=raw, reasons=reasons,
+                           box=f.box)
+
+    return Pending([Line(c, charsets[i]) for i, c in enumerate(crops) if c is not None], finish)
+
+
+def _part_number(text: str) -> int:
+    if text.strip() == "元":
+        return 1
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        raise ValueError(f"数字が読み取れません: '{text}'")
+    return int(digits)

@@ -1,0 +1,47 @@
+"""Japanese post-processing of recognizer output: fix what context makes unambiguous, flag the rest.
+
+PP-OCR's dictionary is mostly Chinese: it emits simplified or traditional forms that Japanese never
+uses in these positions (徵 for 徴, 东 for 東), `·` for `・`, and dashes or 一 where katakana has ー.
+Those are corrected. A name is different: 髙 and 高 are both Japanese and name different people,
+so a name containing a character with such variants is flagged for a person, never changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Forms never used in Japanese text → the Japanese form. Only pairs where the left side cannot be
+# what was written on a Japanese form (names included) belong here.
+CHINESE_TO_JAPANESE = str.maketrans({
+    "徵": "徴", "东": "東", "书": "書", "门": "門", "长": "長", "发": "発", "经": "経", "县": "県",
+    "关": "関", "铁": "鉄", "银": "銀", "乡": "郷", "马": "馬", "鸟": "鳥", "桥": "橋", "阳": "陽",
+    "龙": "竜", "华": "華", "丰": "豊", "冈": "岡", "广": "広",
+    "叶": "葉", "宫": "宮", "纪": "紀", "绿": "緑", "滨": "浜", "泽": "沢", "岛": "島", "荣": "栄",
+    "贺": "賀", "爱": "愛", "仓": "倉", "见": "見", "园": "園", "丽": "麗", "务": "務", "样": "様",
+    "边": "辺", "齐": "斉",
+    "·": "・", "•": "・",
+})
+
+# Characters with a common and a variant form, both used in Japanese names (and the resident
+# register keeps them apart). Reading one of these in a name needs a person's eye.
+NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
+    "高髙", "崎﨑嵜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌", "桜櫻", "広廣",
+    "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
+))
+_VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
+
+_KATAKANA = r"\u30A1-\u30FA"
+_LONG_VOWEL_LOOKALIKES = re.compile(rf"(?<=[{_KATAKANA}ー])[一\-－‐−—―ｰ](?=[{_KATAKANA}ー]|$)")
+_DIGIT_DASH = re.compile(r"(?<=\d)[‐−—―ー一－](?=\d)")
+
+
+def fix_text(text: str) -> str:
+    """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens."""
+    text = text.translate(CHINESE_TO_JAPANESE)
+    text = _LONG_VOWEL_LOOKALIKES.sub("ー", text)
+    return _DIGIT_DASH.sub("-", text)
+
+
+def ambiguous_variants(text: str) -> list[str]:
+    """Characters of a name that have variant forms a recognizer may have folded together."""
+    return [c for c in text if c in _VARIANT_OF]

@@ -1,0 +1,127 @@
+"""PP-OCR text-line recognition on onnxruntime, with per-field charset constraints in the CTC decoder.
+
+The only module that imports onnxruntime. Lines are sorted by width and run in batches (as PaddleOCR
+does) so a GPU gets full batches; the CUDA provider is used when onnxruntime offers it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+
+import cv2
+import numpy as np
+
+from yomitori.forms_templates.schema import Charset
+from yomitori.models.ppocr import RECOGNIZERS, verified_path
+
+from .charsets import allowed_chars
+from .engine import EngineUnavailable, Reading
+
+LINE_HEIGHT = 48
+MAX_WIDTH = LINE_HEIGHT * 40  # ~40 glyph widths; longer lines are squeezed, not cut
+
+
+def _providers() -> list[str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    wanted = os.environ.get("YOMITORI_OCR_DEVICE", "auto")
+    if wanted in ("auto", "cuda") and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if wanted == "cuda":
+        raise EngineUnavailable(
+            "YOMITORI_OCR_DEVICE=cuda but onnxruntime has no CUDA provider; install onnxruntime-gpu"
+        )
+    return ["CPUExecutionProvider"]
+
+
+class PPOCREngine:
+    """A PP-OCR recognizer (`ppocrv5` by default, `ppocrv6` as the second reader)."""
+
+    def __init__(self, model: str = "ppocrv5", *, threads: int | None = None, batch_size: int = 16) -> None:
+        import onnxruntime as ort
+
+        if model not in RECOGNIZERS:
+            raise EngineUnavailable(f"unknown PP-OCR model '{model}'; choose one of {', '.join(RECOGNIZERS)}")
+        spec = RECOGNIZERS[model]
+        self.name = f"ppocr:{model}"
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or 0  # 0 = onnxruntime decides (all cores)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(verified_path(spec.model)), opts, providers=_providers())
+        self.input_name = self.session.get_inputs()[0].name
+        self.batch_size = batch_size
+        chars = verified_path(spec.dictionary).read_text(encoding="utf-8").splitlines()
+        # CTC class 0 is the blank; the dictionary follows; the last class is the space.
+        self.classes: list[str] = ["", *chars, " "]
+        self._index = {c: i for i, c in enumerate(self.classes) if i}
+
+    @cache  # noqa: B019 - one engine per process; the masks are small
+    def _mask(self, charset: Charset) -> np.ndarray | None:
+        allowed = allowed_chars(charset)
+        if allowed is None:
+            return None
+        mask = np.zeros(len(self.classes), dtype=bool)
+        mask[0] = True
+        for c in allowed:
+            if c in self._index:
+                mask[self._index[c]] = True
+        return mask
+
+    def recognize(self, lines: Sequence[np.ndarray], charsets: Sequence[Charset]) -> list[Reading]:
+        results: list[Reading | None] = [None] * len(lines)
+        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1] / max(1, lines[i].shape[0]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch, widths = _batch([lines[i] for i in idx])
+            probs = self.session.run(None, {self.input_name: batch})[0]
+            for j, i in enumerate(idx):
+                steps = max(1, int(np.ceil(probs.shape[1] * widths[j] / batch.shape[3])) + 1)
+                results[i] = self._decode(probs[j, :steps], self._mask(charsets[i]))
+        return [r for r in results if r is not None]
+
+    def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
+        if mask is not None:
+            probs = np.where(mask[None, :], probs, 0.0)
+        best = probs.argmax(axis=1)
+        text: list[str] = []
+        confs: list[float] = []
+        alts: list[tuple[tuple[str, float], ...]] = []
+        prev = 0
+        for t, k in enumerate(best):
+            if k != 0 and k != prev:
+                text.append(self.classes[k])
+                confs.append(float(probs[t, k]))
+                top = np.argpartition(probs[t], -3)[-3:]
+                top = top[np.argsort(-probs[t, top])]
+                alts.append(tuple((self.classes[c], float(probs[t, c])) for c in top if c != 0))
+            elif k != 0 and k == prev:
+                confs[-1] = max(confs[-1], float(probs[t, k]))
+            prev = k
+        # Trailing/leading spaces carry no information on a field crop.
+        while text and text[-1] == " ":
+            text.pop(), confs.pop(), alts.pop()
+        while text and text[0] == " ":
+            text.pop(0), confs.pop(0), alts.pop(0)
+        conf = float(min(confs)) if confs else 0.0
+        return Reading("".join(text), conf, tuple(confs), tuple(alts))
+
+
+def _batch(lines: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """Resize lines to the model's height and pad them to one width, normalized to [-1, 1]."""
+    resized = []
+    for line in lines:
+        h, w = line.shape[:2]
+        width = min(MAX_WIDTH, max(LINE_HEIGHT // 2, int(np.ceil(LINE_HEIGHT * w / max(1, h)))))
+        shrink = cv2.INTER_AREA if h > LINE_HEIGHT else cv2.INTER_CUBIC
+        resized.append(cv2.resize(line, (width, LINE_HEIGHT), interpolation=shrink))
+    max_w = max(r.shape[1] for r in resized)
+    max_w = max(max_w, LINE_HEIGHT * 2)
+    batch = np.zeros((len(resized), 3, LINE_HEIGHT, max_w), dtype=np.float32)  # as PaddleOCR pads
+    for j, r in enumerate(resized):
+        x = r.astype(np.float32) / 127.5 - 1.0
+        batch[j, :, :, : r.shape[1]] = x[None, :, :]
+    return batch, [r.shape[1] for r in resized]

@@ -1,0 +1,211 @@
+"""Page preprocessing: red-ink dropout, orientation, registration onto a template, form dropout.
+
+Registration finds the form's outer ruled frame, fits a straight line to each side (robust to a stamp
+or a seal touching it), and maps the four corners onto the template's frame: this fixes skew, scale,
+shift and 90/180/270 rotation in one perspective transform. Which of the rotations is right is decided
+by how well the template's own printed matter (rendered blank) lines up with the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from yomitori.forms_templates.schema import LayoutTemplate
+
+PX_PER_MM = 8.0  # working resolution (~203 dpi): enough for PP-OCR's 48-px lines, cheap to warp
+WORK_LONG_SIDE = 2600  # pages are brought to about this size before registration
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A page mapped onto a template, in template millimetres at PX_PER_MM."""
+
+    template: LayoutTemplate
+    gray: np.ndarray  # registered page, red ink dropped out
+    ink: np.ndarray  # bool: filled-in ink only (the blank form subtracted)
+    rotation: int  # degrees the scan was turned to read it upright
+    score: float  # 0..1, how much of the template's printed matter was found where expected
+
+
+def drop_red(rgb: np.ndarray) -> np.ndarray:
+    """Grayscale with red ink (印影, red pen) turned to paper: seals must not corrupt the text under them.
+
+    Purple and blue stamp ink keeps its darkness: a ゴム印 is data, a seal is not.
+    """
+    r = rgb[..., 0].astype(np.int16)
+    g = rgb[..., 1].astype(np.int16)
+    b = rgb[..., 2].astype(np.int16)
+    gray = np.minimum(np.minimum(r, g), b).astype(np.uint8)
+    red = (r - np.maximum(g, b) > 50) & (r > 110)
+    if red.any():
+        red = cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        gray = gray.copy()
+        gray[red] = np.maximum(gray[red], np.uint8(min(255, int(np.percentile(gray, 90)))))
+    return gray
+
+
+def to_working(rgb: np.ndarray) -> np.ndarray:
+    """Red dropout and a resize to the working size; what the extraction workers receive."""
+    gray = drop_red(rgb) if rgb.ndim == 3 else rgb
+    h, w = gray.shape
+    scale = WORK_LONG_SIDE / max(h, w)
+    if scale < 0.95:
+        gray = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return gray
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Dark pixels relative to this page's paper, robust to off-white paper and faint scans."""
+    paper = float(np.percentile(gray[:: 4, :: 4], 90))
+    return gray < min(paper * 0.62, 170)
+
+
+# ---------------------------------------------------------------- the frame
+
+
+def find_frame(gray: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl) of the page's largest ruled rectangle, in image pixels, or None."""
+    ink = ink_mask(gray).astype(np.uint8)
+    # Close small gaps in the ruled lines (fax dropouts, JPEG) before following the outline.
+    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(c) < 0.2 * gray.shape[0] * gray.shape[1]:
+        return None
+    hull = cv2.convexHull(c)
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(approx) != 4:
+        approx = cv2.boxPoints(cv2.minAreaRect(c)).astype(np.float32)
+    corners = _order(approx)
+    return _refine(corners, c.reshape(-1, 2).astype(np.float32))
+
+
+def _order(pts: np.ndarray) -> np.ndarray:
+    s = pts.sum(axis=1)
+    d = pts[:, 0] - pts[:, 1]
+    return np.array([pts[s.argmin()], pts[d.argmax()], pts[s.argmax()], pts[d.argmin()]], dtype=np.float32)
+
+
+def _refine(corners: np.ndarray, contour: np.ndarray) -> np.ndarray:
+    """Fit a robust line to the contour points along each side; corners are their intersections."""
+    lines = []
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        ab = b - a
+        length = float(np.hypot(*ab))
+        t = ((contour - a) @ ab) / (length**2)
+        dist = np.abs(np.cross(ab, contour - a)) / length
+        near = contour[(t > 0.1) & (t < 0.9) & (dist < max(6.0, length * 0.01))]
+        if len(near) < 20:
+            return corners
+        vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    out = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        m = np.array([d1, -d2]).T
+        if abs(np.linalg.det(m)) < 1e-6:
+            return corners
+        s, _ = np.linalg.solve(m, p2 - p1)
+        out.append(p1 + s * d1)
+    return np.array(out, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- the template side
+
+
+_references: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def reference(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blank form at the working resolution: gray, ink, and ink grown by the registration tolerance."""
+    from yomitori.synth.render import render_blank
+
+    key = id(t)  # templates are immutable and live for the process
+    if key not in _references:
+        gray = np.asarray(render_blank(t, PX_PER_MM * 25.4).convert("L"))
+        ink = gray < 160
+        grown = cv2.dilate(ink.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        _references[key] = (gray, ink, grown, t)[:3]
+    return _references[key]
+
+
+def _frame_px(t: LayoutTemplate) -> np.ndarray:
+    x, y, w, h = (v * PX_PER_MM for v in t.frame)
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32)
+
+
+def _page_px(t: LayoutTemplate) -> tuple[int, int]:
+    return round(t.page.width_mm * PX_PER_MM), round(t.page.height_mm * PX_PER_MM)
+
+
+def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = None) -> Registered | None:
+    """Map a working-size page onto template `t`, trying the four rotations; None if no frame is found."""
+    corners = find_frame(gray) if corners is None else corners
+    if corners is None:
+        return None
+    dst = _frame_px(t)
+    size = _page_px(t)
+    _, ref_ink, _ = reference(t)
+    small_ref = _small(ref_ink)
+    best: tuple[float, int, np.ndarray] | None = None
+    for k in range(4):
+        # Rotating the corner order by k maps the page turned by k*90 degrees.
+        src = np.roll(corners, -k, axis=0)
+        if not _aspect_fits(src, dst):
+            continue
+        m = cv2.getPerspectiveTransform(src, dst)
+        small = cv2.warpPerspective(gray, _scaled(m, 0.25), (size[0] // 4, size[1] // 4),
+                                    flags=cv2.INTER_AREA, borderValue=255)
+        score = _coverage(small_ref, ink_mask(small))
+        if best is None or score > best[0]:
+            best = (score, k, m)
+    if best is None:
+        return None
+    score, k, m = best
+    warped = cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    return Registered(t, warped, filled_ink(warped, t), (k * 90) % 360, score)
+
+
+def _aspect_fits(src: np.ndarray, dst: np.ndarray) -> bool:
+    def aspect(q: np.ndarray) -> float:
+        return float(np.hypot(*(q[1] - q[0])) / max(1.0, np.hypot(*(q[3] - q[0]))))
+
+    a, b = aspect(src), aspect(dst)
+    return 0.8 < a / b < 1.25
+
+
+def _scaled(m: np.ndarray, f: float) -> np.ndarray:
+    return np.diag([f, f, 1.0]) @ m
+
+
+def _small(ink: np.ndarray) -> np.ndarray:
+    h, w = ink.shape
+    return cv2.resize(ink.astype(np.uint8) * 255, (w // 4, h // 4), interpolation=cv2.INTER_AREA) > 40
+
+
+def _coverage(ref_ink: np.ndarray, page_ink: np.ndarray) -> float:
+    """Share of the template's printed ink that the page also has (with a pixel of tolerance)."""
+    h = min(ref_ink.shape[0], page_ink.shape[0])
+    w = min(ref_ink.shape[1], page_ink.shape[1])
+    ref_ink, page_ink = ref_ink[:h, :w], page_ink[:h, :w]
+    grown = cv2.dilate(page_ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    total = int(ref_ink.sum())
+    return float((ref_ink & grown).sum() / total) if total else 0.0
+
+
+def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate) -> np.ndarray:
+    """Form dropout: the page's ink minus the blank form's printed matter, minus specks."""
+    _, _, grown = reference(t)
+    ink = ink_mask(registered_gray) & ~grown
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < 6
+    small[0] = False
+    if small.any():
+        ink[small[labels]] = False
+    return ink

@@ -1,0 +1,1 @@
+"""yomitori: AI-OCR + RPA for Japanese municipal tax forms."""

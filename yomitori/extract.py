@@ -1,0 +1,180 @@
+"""The extraction pipeline: input files → pages → classified, registered, read, normalized records.
+
+Stages are plain functions; `extract_files` runs them over many files with a pool of worker
+processes (one recognizer per process, one thread each, so both cores work on different pages).
+Recognition is batched across the fields of several pages at once, which is what a GPU wants.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from yomitori.classify import classify
+from yomitori.forms_templates import LayoutTemplate, templates
+from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
+from yomitori.ingest import Page, PageFailure, read_pages
+from yomitori.ocr.engine import RecognitionEngine, get_engine
+from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.preprocess import to_working
+
+
+@dataclass
+class PageResult:
+    source: str
+    pages: list[int]
+    form: str
+    layout: str | None = None
+    form_confidence: float = 0.0
+    fields: dict[str, FieldResult] = field(default_factory=dict)
+    error: str | None = None
+    rotation: int = 0
+
+    def to_record(self) -> dict[str, object]:
+        """The contract's JSONL object."""
+        record: dict[str, object] = {"source": self.source, "pages": self.pages, "form": self.form}
+        if self.form == ERROR_FORM:
+            record["error"] = self.error
+            return record
+        record["layout"] = self.layout
+        record["form_confidence"] = round(self.form_confidence, 4)
+        record["fields"] = {
+            k: {"value": r.value, "confidence": round(r.confidence, 4), "review": r.review}
+            for k, r in self.fields.items()
+        }
+        return record
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    """What a worker receives: a page already reduced to working size (small enough to pickle)."""
+
+    source: str
+    number: int
+    gray: np.ndarray
+
+
+class Extractor:
+    """Classify, register and read pages with one recognition engine."""
+
+    def __init__(self, engine: RecognitionEngine | None = None, layouts: Sequence[LayoutTemplate] | None = None):
+        self.engine = engine or get_engine("ppocr")
+        self.layouts = list(layouts) if layouts is not None else list(templates().values())
+
+    def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
+        plans: list[tuple[PageResult, dict[str, Pending]]] = []
+        for p in pages:
+            c = classify(p.gray, self.layouts)
+            result = PageResult(p.source, [p.number], c.form, c.layout, c.confidence)
+            pending: dict[str, Pending] = {}
+            if c.registered is not None:
+                result.rotation = c.registered.rotation
+                pending = {f.key: plan_field(c.registered, f) for f in c.registered.template.fields}
+            plans.append((result, pending))
+        lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
+        readings = self.engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
+        cursor = 0
+        for result, pending in plans:
+            for key, pend in pending.items():
+                n = len(pend.lines)
+                result.fields[key] = pend.finish(readings[cursor : cursor + n])
+                cursor += n
+        return [r for r, _ in plans]
+
+
+# ---------------------------------------------------------------- many files, many processes
+
+
+def work_pages(paths: Iterable[str]) -> Iterator[WorkPage | PageResult]:
+    """Pages of every input at working size; unreadable inputs and pages become error results."""
+    for path in paths:
+        for item in read_pages(path):
+            if isinstance(item, PageFailure):
+                yield PageResult(str(path), [item.number] if item.number else [], ERROR_FORM, error=item.message)
+            else:
+                yield _to_work(item)
+
+
+def _to_work(page: Page) -> WorkPage:
+    return WorkPage(page.source, page.number, to_working(page.image))
+
+
+_worker: Extractor | None = None
+
+
+def _init_worker(engine: str, threads: int) -> None:
+    global _worker
+    _worker = Extractor(get_engine(engine, threads=threads))
+
+
+def _read_chunk(chunk: list[WorkPage]) -> list[PageResult]:
+    assert _worker is not None
+    try:
+        return _worker.read(chunk)
+    except Exception as exc:  # one bad page must not take the batch down: report it and go on
+        return [PageResult(p.source, [p.number], ERROR_FORM, error=f"extraction failed: {exc}") for p in chunk]
+
+
+def extract_files(
+    paths: Sequence[str],
+    *,
+    workers: int = 2,
+    engine: str = "ppocr",
+    pages_per_chunk: int = 2,
+    on_page: Callable[[PageResult], None] | None = None,
+) -> Iterator[PageResult]:
+    """Results in input order. workers=1 runs in this process (no pool)."""
+    items = work_pages(paths)
+    if workers <= 1:
+        _init_worker(engine, 0)
+        yield from _serial(items, pages_per_chunk, on_page)
+        return
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(engine, 1)) as pool:
+        in_flight: deque[Future[list[PageResult]] | list[PageResult]] = deque()
+        for chunk in _chunks(items, pages_per_chunk):
+            in_flight.append(pool.submit(_read_chunk, chunk) if isinstance(chunk[0], WorkPage) else chunk)
+            while len(in_flight) > workers * 2:
+                yield from _drain(in_flight.popleft(), on_page)
+        while in_flight:
+            yield from _drain(in_flight.popleft(), on_page)
+
+
+def _serial(items: Iterator[WorkPage | PageResult], size: int, on_page) -> Iterator[PageResult]:
+    for chunk in _chunks(items, size):
+        done = _read_chunk(chunk) if isinstance(chunk[0], WorkPage) else chunk  # type: ignore[arg-type]
+        yield from _drain(done, on_page)
+
+
+def _drain(item, on_page) -> Iterator[PageResult]:
+    results = item.result() if isinstance(item, Future) else item
+    for r in results:
+        if on_page:
+            on_page(r)
+        yield r
+
+
+def _chunks(items: Iterator[WorkPage | PageResult], size: int) -> Iterator[list]:
+    """Runs of work pages (up to `size`), with error results passed through as their own chunks."""
+    chunk: list[WorkPage] = []
+    for item in items:
+        if isinstance(item, PageResult):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [item]
+            continue
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+__all__ = ["UNKNOWN_FORM", "Extractor", "PageResult", "WorkPage", "extract_files"]
