@@ -18,7 +18,7 @@ from yomitori.values import NormalizationError, normalize
 from yomitori.wareki import WarekiError, to_gregorian
 
 from .engine import Reading
-from .japanese import ambiguous_variants, fix_text
+from .japanese import ambiguous_variants, fix_address, fix_text
 from .preprocess import PX_PER_MM, Registered
 
 Box = tuple[float, float, float, float]
@@ -170,7 +170,7 @@ def split_words(line: np.ndarray) -> list[np.ndarray]:
         return [line]
     height = rows[-1] - rows[0] + 1
     xs = np.flatnonzero(cols)
-    gaps = np.flatnonzero(np.diff(xs) > max(6, height * 0.5))
+    gaps = np.flatnonzero(np.diff(xs) > max(6, height * 0.8))
     if gaps.size == 0:
         return [line]
     bounds = [xs[0], *(v for g in gaps for v in (xs[g] + 1, xs[g + 1])), xs[-1] + 1]
@@ -271,6 +271,8 @@ def _text_result(f: FieldTemplate, readings: list[Reading]) -> FieldResult:
 
 def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
     fixed = fix_text(text) if f.allowed == "any" else text
+    if f.type == "text" and not f.key.endswith(NAME_KEYS_SUFFIX):
+        fixed = fix_address(fixed)
     reasons: list[str] = []
     try:
         value = normalize(f.type, fixed)

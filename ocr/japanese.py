@@ -25,7 +25,7 @@ CHINESE_TO_JAPANESE = str.maketrans({
 # Characters with a common and a variant form, both used in Japanese names (and the resident
 # register keeps them apart). Reading one of these in a name needs a person's eye.
 NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
-    "高髙", "崎﨑嵜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌", "桜櫻", "広廣",
+    "高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌", "桜櫻", "広廣",
     "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
 ))
 _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
@@ -33,13 +33,26 @@ _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
 _KATAKANA = r"\u30A1-\u30FA"
 _LONG_VOWEL_LOOKALIKES = re.compile(rf"(?<=[{_KATAKANA}ー])[一\-－‐−—―ｰ](?=[{_KATAKANA}ー]|$)")
 _DIGIT_DASH = re.compile(r"(?<=\d)[‐−—―ー一－](?=\d)")
+_KANJI = r"\u4E00-\u9FFF\u3005"
+# The long-vowel mark only follows kana, so ー after a kanji is the kanji 一 (第一ビル read as 第ービル).
+_ONE_AFTER_KANJI = re.compile(rf"(?<=[{_KANJI}])ー")
+# Place names write the counter ケ between kanji (龍ケ崎, 緑ケ丘); Japan Post's data uses the large ケ.
+_KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
+# Variant forms a payroll program never prints in an address or a company name.
+_ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静"})
 
 
 def fix_text(text: str) -> str:
     """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens."""
     text = text.translate(CHINESE_TO_JAPANESE)
     text = _LONG_VOWEL_LOOKALIKES.sub("ー", text)
+    text = _ONE_AFTER_KANJI.sub("一", text)
     return _DIGIT_DASH.sub("-", text)
+
+
+def fix_address(text: str) -> str:
+    """Addresses and company names: the place-name ケ and common forms of rare variants."""
+    return _KE_BETWEEN_KANJI.sub("ケ", text.translate(_ADDRESS_VARIANTS))
 
 
 def ambiguous_variants(text: str) -> list[str]:

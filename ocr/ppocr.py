@@ -40,7 +40,7 @@ def _providers() -> list[str]:
 class PPOCREngine:
     """A PP-OCR recognizer (`ppocrv5` by default, `ppocrv6` as the second reader)."""
 
-    def __init__(self, model: str = "ppocrv5", *, threads: int | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model: str = "ppocrv5", *, threads: int | None = None, batch_size: int | None = None) -> None:
         import onnxruntime as ort
 
         if model not in RECOGNIZERS:
@@ -53,11 +53,26 @@ class PPOCREngine:
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(verified_path(spec.model)), opts, providers=_providers())
         self.input_name = self.session.get_inputs()[0].name
-        self.batch_size = batch_size
+        # Large batches pay on a GPU; on a CPU core small ones of equal width are as fast.
+        gpu = self.session.get_providers()[0] == "CUDAExecutionProvider"
+        self.batch_size = batch_size or int(os.environ.get("YOMITORI_OCR_BATCH", 32 if gpu else 4))
         chars = verified_path(spec.dictionary).read_text(encoding="utf-8").splitlines()
         # CTC class 0 is the blank; the dictionary follows; the last class is the space.
         self.classes: list[str] = ["", *chars, " "]
         self._index = {c: i for i, c in enumerate(self.classes) if i}
+
+    def _buckets(self, lines: Sequence[np.ndarray]) -> list[list[int]]:
+        """Batches of lines of nearly equal width: padding is not free for this model (its attention
+        spans the whole padded line), so a batch never mixes a short line with a long one."""
+        ratio = [line.shape[1] / max(1, line.shape[0]) for line in lines]
+        order = sorted(range(len(lines)), key=ratio.__getitem__)
+        buckets: list[list[int]] = []
+        for i in order:
+            if buckets and len(buckets[-1]) < self.batch_size and ratio[i] <= ratio[buckets[-1][0]] * 1.15:
+                buckets[-1].append(i)
+            else:
+                buckets.append([i])
+        return buckets
 
     @cache  # noqa: B019 - one engine per process; the masks are small
     def _mask(self, charset: Charset) -> np.ndarray | None:
@@ -73,9 +88,7 @@ class PPOCREngine:
 
     def recognize(self, lines: Sequence[np.ndarray], charsets: Sequence[Charset]) -> list[Reading]:
         results: list[Reading | None] = [None] * len(lines)
-        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1] / max(1, lines[i].shape[0]))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in self._buckets(lines):
             batch, widths = _batch([lines[i] for i in idx])
             probs = self.session.run(None, {self.input_name: batch})[0]
             for j, i in enumerate(idx):
@@ -84,9 +97,15 @@ class PPOCREngine:
         return [r for r in results if r is not None]
 
     def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
-        if mask is not None:
-            probs = np.where(mask[None, :], probs, 0.0)
         best = probs.argmax(axis=1)
+        if mask is not None:
+            # Only frames whose unconstrained best is outside the charset need the masked argmax.
+            bad = ~mask[best]
+            if bad.any():
+                probs = probs.copy()
+                rows = np.flatnonzero(bad)
+                probs[np.ix_(rows, np.flatnonzero(~mask))] = 0.0
+                best[rows] = probs[rows].argmax(axis=1)
         text: list[str] = []
         confs: list[float] = []
         alts: list[tuple[tuple[str, float], ...]] = []

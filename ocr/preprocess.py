@@ -9,6 +9,7 @@ by how well the template's own printed matter (rendered blank) lines up with the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -19,15 +20,19 @@ PX_PER_MM = 8.0  # working resolution (~203 dpi): enough for PP-OCR's 48-px line
 WORK_LONG_SIDE = 2600  # pages are brought to about this size before registration
 
 
-@dataclass(frozen=True)
+@dataclass
 class Registered:
     """A page mapped onto a template, in template millimetres at PX_PER_MM."""
 
     template: LayoutTemplate
     gray: np.ndarray  # registered page, red ink dropped out
-    ink: np.ndarray  # bool: filled-in ink only (the blank form subtracted)
     rotation: int  # degrees the scan was turned to read it upright
     score: float  # 0..1, how much of the template's printed matter was found where expected
+
+    @cached_property
+    def ink(self) -> np.ndarray:
+        """Filled-in ink only (the blank form subtracted); computed for the layout that won."""
+        return filled_ink(self.gray, self.template)
 
 
 def drop_red(rgb: np.ndarray) -> np.ndarray:
@@ -39,9 +44,9 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
     g = rgb[..., 1].astype(np.int16)
     b = rgb[..., 2].astype(np.int16)
     gray = np.minimum(np.minimum(r, g), b).astype(np.uint8)
-    red = (r - np.maximum(g, b) > 50) & (r > 110)
+    red = (r - np.maximum(g, b) > 35) & (r > 100)
     if red.any():
-        red = cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        red = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         gray = gray.copy()
         gray[red] = np.maximum(gray[red], np.uint8(min(255, int(np.percentile(gray, 90)))))
     return gray
@@ -49,12 +54,11 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
 
 def to_working(rgb: np.ndarray) -> np.ndarray:
     """Red dropout and a resize to the working size; what the extraction workers receive."""
-    gray = drop_red(rgb) if rgb.ndim == 3 else rgb
-    h, w = gray.shape
+    h, w = rgb.shape[:2]
     scale = WORK_LONG_SIDE / max(h, w)
     if scale < 0.95:
-        gray = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    return gray
+        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return drop_red(rgb) if rgb.ndim == 3 else rgb
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -169,7 +173,7 @@ def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = N
         return None
     score, k, m = best
     warped = cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
-    return Registered(t, warped, filled_ink(warped, t), (k * 90) % 360, score)
+    return Registered(t, warped, (k * 90) % 360, score)
 
 
 def _aspect_fits(src: np.ndarray, dst: np.ndarray) -> bool:

@@ -25,8 +25,8 @@ def _on_paper(f: FieldTemplate, value: object, rng: random.Random, style: Style)
     if f.kind == "cells":
         return str(value).replace("-", "")
     text = _text(f, value, rng, style)
-    if f.type in ("text", "kana") and f.key.endswith(("_name", "_name_kana")):
-        text = text.replace(" ", "　")  # 姓と名の間は全角スペース, as people and payroll programs write it
+    if f.type in ("text", "kana"):
+        text = text.replace(" ", "　")  # 姓と名、住所と建物名の間は全角スペース, as forms are written
     if not style.hand and f.type in ("text",) and rng.random() < 0.3:
         text = text.translate(_FULLWIDTH)  # payroll programs often print full-width digits
     return text

@@ -39,16 +39,18 @@ class ScanEffects:
 
 
 def scan(page: Image.Image, dpi: int, effects: ScanEffects, rng: random.Random) -> Image.Image:
-    """The page as the scanner delivers it (same size as the paper, RGB, or 1-bit-looking for fax)."""
+    """The page as the scanner delivers it (RGB; black and white only for fax)."""
     img = np.asarray(page.convert("RGB")).astype(np.float32)
     img = img * (effects.paper_tone / 255.0)  # off-white paper
     h, w = img.shape[:2]
     s = dpi / 25.4
+    # The scanner sees the whole sheet: a skewed or larger-scale sheet lands on a larger scan area.
+    out_w, out_h = round(w * effects.scale * 1.06), round(h * effects.scale * 1.06)
     m = cv2.getRotationMatrix2D((w / 2, h / 2), effects.skew_deg, effects.scale)
-    m[0, 2] += effects.shift_mm[0] * s
-    m[1, 2] += effects.shift_mm[1] * s
+    m[0, 2] += (out_w - w) / 2 + effects.shift_mm[0] * s
+    m[1, 2] += (out_h - h) / 2 + effects.shift_mm[1] * s
     tone = float(effects.paper_tone)
-    img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(tone, tone, tone))
+    img = cv2.warpAffine(img, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=(tone, tone, tone))
     if effects.blur:
         img = cv2.GaussianBlur(img, (0, 0), effects.blur * dpi / 300)
     if effects.noise:

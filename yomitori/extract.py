@@ -120,6 +120,51 @@ def _read_chunk(chunk: list[WorkPage]) -> list[PageResult]:
         return [PageResult(p.source, [p.number], ERROR_FORM, error=f"extraction failed: {exc}") for p in chunk]
 
 
+class ExtractionPool:
+    """Worker processes, each with its recognizer loaded, reading pages in input order.
+
+    workers=1 runs in this process. Entering the pool loads the models in every worker, so timing
+    what follows measures extraction, not start-up.
+    """
+
+    def __init__(self, workers: int = 2, engine: str = "ppocr", pages_per_chunk: int = 2) -> None:
+        self.workers, self.engine, self.pages_per_chunk = workers, engine, pages_per_chunk
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ExtractionPool:
+        if self.workers <= 1:
+            _init_worker(self.engine, 0)
+            return self
+        ctx = mp.get_context("fork")  # no onnxruntime session exists yet in this process
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker,
+                                         initargs=(self.engine, 1))
+        for f in [self._pool.submit(_ready) for _ in range(self.workers * 2)]:
+            f.result()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def run(self, paths: Iterable[str], on_page: Callable[[PageResult], None] | None = None) -> Iterator[PageResult]:
+        chunks = _chunks(work_pages(paths), self.pages_per_chunk)
+        if self._pool is None:
+            for chunk in chunks:
+                yield from _drain(_read_chunk(chunk) if isinstance(chunk[0], WorkPage) else chunk, on_page)
+            return
+        in_flight: deque[Future[list[PageResult]] | list[PageResult]] = deque()
+        for chunk in chunks:
+            in_flight.append(self._pool.submit(_read_chunk, chunk) if isinstance(chunk[0], WorkPage) else chunk)
+            while len(in_flight) > self.workers * 2:
+                yield from _drain(in_flight.popleft(), on_page)
+        while in_flight:
+            yield from _drain(in_flight.popleft(), on_page)
+
+
+def _ready() -> bool:
+    return _worker is not None
+
+
 def extract_files(
     paths: Sequence[str],
     *,
@@ -128,27 +173,9 @@ def extract_files(
     pages_per_chunk: int = 2,
     on_page: Callable[[PageResult], None] | None = None,
 ) -> Iterator[PageResult]:
-    """Results in input order. workers=1 runs in this process (no pool)."""
-    items = work_pages(paths)
-    if workers <= 1:
-        _init_worker(engine, 0)
-        yield from _serial(items, pages_per_chunk, on_page)
-        return
-    ctx = mp.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(engine, 1)) as pool:
-        in_flight: deque[Future[list[PageResult]] | list[PageResult]] = deque()
-        for chunk in _chunks(items, pages_per_chunk):
-            in_flight.append(pool.submit(_read_chunk, chunk) if isinstance(chunk[0], WorkPage) else chunk)
-            while len(in_flight) > workers * 2:
-                yield from _drain(in_flight.popleft(), on_page)
-        while in_flight:
-            yield from _drain(in_flight.popleft(), on_page)
-
-
-def _serial(items: Iterator[WorkPage | PageResult], size: int, on_page) -> Iterator[PageResult]:
-    for chunk in _chunks(items, size):
-        done = _read_chunk(chunk) if isinstance(chunk[0], WorkPage) else chunk  # type: ignore[arg-type]
-        yield from _drain(done, on_page)
+    """Results in input order; unreadable inputs and pages come back as `form: error` results."""
+    with ExtractionPool(workers, engine, pages_per_chunk) as pool:
+        yield from pool.run(paths, on_page)
 
 
 def _drain(item, on_page) -> Iterator[PageResult]:
@@ -177,4 +204,4 @@ def _chunks(items: Iterator[WorkPage | PageResult], size: int) -> Iterator[list]
         yield chunk
 
 
-__all__ = ["UNKNOWN_FORM", "Extractor", "PageResult", "WorkPage", "extract_files"]
+__all__ = ["UNKNOWN_FORM", "ExtractionPool", "Extractor", "PageResult", "WorkPage", "extract_files"]

@@ -1,23 +1,24 @@
-"""Income-tax arithmetic behind the 給与支払報告書: 給与所得控除, 基礎控除, 配偶者控除 and friends.
-
-Exact for the tax years 2020 onwards (the 令和2年分 reform); earlier years raise ValueError rather
-than return a silently wrong figure. Validators compare printed amounts with these functions, so a
-mismatch means "look", not "wrong": a form may carry deductions this module does not see.
-
-給与所得控除後の金額 follows 所得税法 別表第五 (the table the NTA 確定申告の手引き reprints), not the
-plain bracket formulas. The two differ in two places, both by at most a few thousand yen:
-
-* from 1,619,000 to 1,627,999 yen the table has four short rows (1,000 / 2,000 / 2,000 / 4,000 yen
-  wide) whose income is the row's lower bound minus 550,000 (so P = 1,625,000 gives 1,074,000, not
-  1,075,000);
-* from 1,628,000 (2025 rules: 1,900,000) up to 6,599,999 yen the table works on A, the payment
-  rounded down to a multiple of 4,000, and the income is A minus the bracket's deduction of A.
-
-From the 2025 tax year (令和7年度改正) the minimum deduction is 650,000 yen; it covers payments up to
-1,900,000 yen, where the 30 % bracket meets it, so above 1,900,000 nothing changes.
-"""
+"""Income-tax arithmetic behind the 給与支払報告書: 給与所得控除, 基礎控除, 配偶者控除 and friends."""
 
 from __future__ import annotations
+
+# Exact for the tax years 2020 onwards (the 令和2年分 reform); earlier years raise ValueError rather
+# than return a silently wrong figure. Validators compare printed amounts with these functions, so a
+# mismatch means "look", not "wrong": a form may carry deductions this module does not see.
+#
+# 給与所得控除後の金額 follows 所得税法 別表第五 (the table the NTA 確定申告の手引き reprints), not the
+# plain bracket formulas. The two differ in three places, each by at most a few thousand yen:
+#
+# * below 551,000 yen (651,000 from 2025) the income is 0, so 550,001–550,999 give 0, not 1–999;
+# * from 1,619,000 to 1,627,999 yen the table has four short rows (1,000 / 2,000 / 2,000 / 4,000 yen
+#   wide) whose income is the row's lower bound minus 550,000 (so P = 1,625,000 gives 1,074,000, not
+#   1,075,000);
+# * from 1,628,000 (2025 rules: 1,900,000) up to 6,599,999 yen the table works on A, the payment
+#   rounded down to a multiple of 4,000, and the income is A minus the bracket's deduction of A.
+#
+# From the 2025 tax year (令和7年度改正) the minimum deduction is 650,000 yen; it covers payments up to
+# 1,900,000 yen, where the 30 % bracket meets it, so above 1,900,000 nothing changes. Years after 2025
+# use the 2025 rules (no later reform is implemented).
 
 FIRST_SUPPORTED_YEAR = 2020
 
@@ -54,8 +55,10 @@ def employment_income(payment: int, tax_year: int) -> int:
     if payment < 0:
         raise ValueError(f"payment must be ≥ 0, got {payment}")
     minimum, flat_until = (650_000, 1_900_000) if tax_year >= 2025 else (550_000, 1_619_000)
+    if payment < minimum + 1_000:  # the table's first row: below 551,000 (651,000) the income is 0
+        return 0
     if payment < flat_until:
-        return max(0, payment - minimum)
+        return payment - minimum
     if payment < 1_628_000:  # only reachable under the 2020–2024 rules
         return next(income for low, income in reversed(_SHORT_ROWS_2020) if payment >= low)
     if payment < 6_600_000:

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine and run yomitori:  ./run.sh demo   |   ./run.sh test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(python3-venv python3-pip fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
+              fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn)
+VENV=${YOMITORI_VENV:-.venv}
+
+system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "installing Debian packages: ${missing[*]}" >&2
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_env() {
+  # Re-install only when pyproject.toml changed since the last install.
+  if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q -e '.[dev]'
+    touch "$VENV/.installed"
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    system_packages; python_env
+    mkdir -p out
+    "$VENV/bin/yomitori" extract samples/*.* --out out/demo.jsonl
+    echo "wrote out/demo.jsonl ($(wc -l < out/demo.jsonl) documents); first record:" >&2
+    head -n 1 out/demo.jsonl
+    ;;
+  test)
+    system_packages; python_env
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/pytest"
+    ;;
+  *)
+    echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,162 @@
+"""`yomitori bench`: accuracy and speed on a freshly generated test set.
+
+Seeds below 1,000,000 are the tuning range (tests, experiments); the benchmark draws its seed above it
+unless told otherwise, so its pages are pages nobody tuned on. Fonts marked held-out in
+`synth/fonts.py` are reported separately.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from yomitori.extract import ExtractionPool, PageResult
+from yomitori.forms_templates import templates
+
+TUNING_SEEDS = 1_000_000
+SPEED_FORM = "kyuyo_shiharai_hokokusho"
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    total: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.right += ok
+        self.total += 1
+
+    @property
+    def rate(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+
+@dataclass
+class Scores:
+    all_fields: Tally = field(default_factory=Tally)
+    non_blank: Tally = field(default_factory=Tally)
+    blank_null: Tally = field(default_factory=Tally)
+    classified: Tally = field(default_factory=Tally)
+    by_type: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_writing: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_form: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_font: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+
+def is_blank(v: object) -> bool:
+    return v is None or v is False
+
+
+def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
+    s = Scores()
+    for r in results:
+        t = truths[Path(r.source).name]
+        s.classified.add(r.form == t["form"] and r.layout == t["layout"])
+        layout = templates()[f"{t['form']}/{t['layout']}"]
+        writing = "hand" if t["hand"] else "print"
+        for f in layout.fields:
+            want = t["truth"].get(f.key)
+            got = r.fields[f.key].value if f.key in r.fields else None
+            ok = got == want or (is_blank(got) and is_blank(want))
+            s.all_fields.add(ok)
+            if is_blank(want):
+                s.blank_null.add(is_blank(got))
+            else:
+                s.non_blank.add(ok)
+                s.by_type[f.type].add(ok)
+                s.by_writing[writing].add(ok)
+                s.by_form[t["form"]].add(ok)
+                s.by_font[t["font"]].add(ok)
+            if not ok and len(s.errors) < 200:
+                s.errors.append({"source": t["source"], "field": f.key, "want": want, "got": got,
+                                 "raw": r.fields[f.key].raw if f.key in r.fields else None})
+    return s
+
+
+def _generate(job: tuple[str, int, bool, str]) -> dict[str, object]:
+    from yomitori.synth.dataset import Written, save_scan
+    from yomitori.synth.generate import generate
+
+    layout_id, seed, hand, outdir = job
+    sample = generate(templates()[layout_id], seed, hand=hand)
+    stem = Path(outdir) / f"{layout_id.replace('/', '-')}-{'hand' if hand else 'print'}-{seed}"
+    return Written(save_scan(sample, stem), sample).truth_record()
+
+
+def run_bench(*, pages: int, seed: int | None, workers: int, out: Path, engine: str, console: Console) -> dict:
+    seed = seed if seed is not None else TUNING_SEEDS + secrets.randbelow(10**9)
+    console.print(f"benchmark seed {seed} ({pages} pages per layout and writing), {workers} worker(s), {engine}")
+    with tempfile.TemporaryDirectory(prefix="yomitori-bench-") as tmp:
+        jobs = [(lid, seed + i, hand, tmp) for lid in templates() for hand in (False, True) for i in range(pages)]
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(workers) as pool:
+            truth_rows = list(pool.map(_generate, jobs, chunksize=2))
+        console.print(f"generated {len(truth_rows)} pages in {time.perf_counter() - t0:.1f}s")
+        truths = {str(t["source"]): t for t in truth_rows}
+        paths = {lid: [str(Path(tmp) / str(t["source"])) for t in truth_rows if f"{t['form']}/{t['layout']}" == lid]
+                 for lid in templates()}
+        results: list[PageResult] = []
+        speed: dict[str, float] = {}
+        with ExtractionPool(workers, engine) as pool:
+            for lid, files in paths.items():
+                t0 = time.perf_counter()
+                results += list(pool.run(files))
+                speed[lid] = len(files) / (time.perf_counter() - t0)
+    s = score(results, truths)
+    report = _report(s, speed, seed=seed, pages=pages, workers=workers, engine=engine)
+    _print(report, console)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    console.print(f"wrote {out}")
+    return report
+
+
+def _rates(d: dict[str, Tally]) -> dict[str, dict[str, float | int | None]]:
+    return {k: {"accuracy": v.rate, "fields": v.total} for k, v in sorted(d.items())}
+
+
+def _report(s: Scores, speed: dict[str, float], **meta: object) -> dict:
+    return {
+        **meta,
+        "accuracy": {
+            "all_fields": s.all_fields.rate, "non_blank_fields": s.non_blank.rate,
+            "blank_fields_null": s.blank_null.rate, "classification": s.classified.rate,
+        },
+        "counts": {"fields": s.all_fields.total, "non_blank": s.non_blank.total, "blank": s.blank_null.total,
+                   "pages": s.classified.total},
+        "by_writing": _rates(s.by_writing), "by_type": _rates(s.by_type), "by_form": _rates(s.by_form),
+        "by_font": _rates(s.by_font),
+        "pages_per_second": {k: round(v, 3) for k, v in speed.items()},
+        "errors_sample": s.errors,
+    }
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.2f}%"
+
+
+def _print(r: dict, console: Console) -> None:
+    a = r["accuracy"]
+    console.print(f"non-blank fields right: {_pct(a['non_blank_fields'])}   all fields: {_pct(a['all_fields'])}   "
+                  f"blank → null: {_pct(a['blank_fields_null'])}   classification: {_pct(a['classification'])}")
+    for title in ("by_writing", "by_form", "by_type", "by_font"):
+        table = Table(title=title.replace("_", " "))
+        table.add_column("")
+        table.add_column("non-blank accuracy", justify="right")
+        table.add_column("fields", justify="right")
+        for k, v in r[title].items():
+            table.add_row(k, _pct(v["accuracy"]), str(v["fields"]))
+        console.print(table)
+    for k, v in r["pages_per_second"].items():
+        console.print(f"speed {k}: {v:.2f} pages/s")
