@@ -16,7 +16,7 @@ _SETS: dict[str, str] = {
     "amount": DIGITS + ",¥円",
     "kana": KATAKANA + HIRAGANA,
     "date": DIGITS + ERA_CHARS + "年月日./-MTSHR",
-    "number_text": DIGITS + ERA_CHARS + "年分度",
+    "number_text": DIGITS + ERA_CHARS,  # 令和6 (the 年分 after it is printed on the form)
     "phone": DIGITS + "-()",
     "postal": DIGITS + "-〒",
 }

@@ -27,6 +27,7 @@ MIN_INK_PX = 30
 CHECK_INK = 0.05
 MARK_INK = 0.025
 REVIEW_BELOW = 0.9
+NOISE_WORD = 0.5
 NAME_KEYS_SUFFIX = ("_name",)
 
 
@@ -264,7 +265,14 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
 
 
 def _text_result(f: FieldTemplate, readings: list[Reading]) -> FieldResult:
-    text = " ".join(r.text for r in readings if r.text)
+    # A stray piece at either end that the recognizer barely reads is a seal's remains, not a word.
+    words = [r for r in readings if r.text]
+    while len(words) > 1 and words[-1].confidence < NOISE_WORD:
+        words.pop()
+    while len(words) > 1 and words[0].confidence < NOISE_WORD:
+        words.pop(0)
+    readings = words
+    text = " ".join(r.text for r in readings)
     conf = min((r.confidence for r in readings), default=0.0)
     return _normalized(f, text, conf)
 

@@ -21,7 +21,7 @@ from .engine import EngineUnavailable, Reading
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-jpn"
-MIN_HEIGHT = 40  # px; Tesseract's LSTM reads small glyphs (< ~20 px x-height) poorly, so smaller lines are upscaled
+MIN_HEIGHT = 56  # px; Tesseract misreads small glyphs, so shorter lines are upscaled (best on rendered test lines)
 BORDER = 10  # px of white around the line; Tesseract misreads glyphs that touch the image edge
 MAX_WHITELIST_BYTES = 4000  # Tesseract reads config-file lines into a 4096-byte buffer
 FILTERED_CAP = 0.5  # confidence ceiling when a character outside the charset had to be dropped
@@ -85,7 +85,7 @@ class TesseractEngine:
                 self._configs[charset] = ""
             else:
                 # The LSTM decoder needs the space enabled, or a gap (and the glyph after it) gets confidence 0;
-                # `_filtered` drops it again where the charset has none. Not first or last: Tesseract strips those.
+                # `_filtered` drops it again where the charset has none. Not first: Tesseract skips blanks there.
                 value = "".join([chars[0], " ", *chars[1:]])
                 path = Path(self._config_dir.name) / f"{charset}.config"
                 path.write_text(f"tessedit_char_whitelist {value}\n", encoding="utf-8")
@@ -109,7 +109,7 @@ class TesseractEngine:
             return Reading("", 0.0)
         words: list[str] = []
         confs: list[float] = []
-        for text, conf in zip(data["text"], data["conf"], strict=True):
+        for text, conf in zip(data.get("text", []), data.get("conf", []), strict=True):  # {} when no rows
             text = str(text).strip()
             if text and float(conf) >= 0:  # -1 marks page/block/line rows, not words
                 words.append(text)

@@ -100,7 +100,7 @@ def _wrap(text: str, lines: int) -> list[str]:
         return [text]
     # Break at the space nearest the middle (building name on the second line), else in the middle.
     mid = len(text) // 2
-    spaces = [i for i, c in enumerate(text) if c == " "]
+    spaces = [i for i, c in enumerate(text) if c in " 　"]
     cut = min(spaces, key=lambda i: abs(i - mid)) if spaces else mid
     return [text[:cut].strip(), text[cut:].strip()]
 

@@ -1,0 +1,95 @@
+"""End to end: generated scans of every layout are classified, registered and read to contract values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yomitori.bench import is_blank
+from yomitori.extract import WorkPage
+from yomitori.forms_templates import templates
+from yomitori.forms_templates.contract import UNKNOWN_FORM
+from yomitori.ocr.preprocess import to_working
+from yomitori.synth.generate import generate
+
+pytestmark = pytest.mark.slow
+LAYOUTS = sorted(templates())
+
+
+def _read(extractor, sample):
+    return extractor.read([WorkPage("t.png", 1, to_working(np.asarray(sample.image)))])[0]
+
+
+def _accuracy(result, sample) -> tuple[float, float]:
+    non_blank = [(k, v) for k, v in sample.truth.items() if not is_blank(v)]
+    right = sum(result.fields[k].value == v for k, v in non_blank)
+    blanks = [k for k, v in sample.truth.items() if is_blank(v)]
+    nulls = sum(is_blank(result.fields[k].value) for k in blanks)
+    return right / len(non_blank), nulls / max(1, len(blanks))
+
+
+@pytest.mark.parametrize("layout_id", LAYOUTS)
+@pytest.mark.parametrize("hand", [False, True], ids=["print", "hand"])
+def test_page_is_read(extractor, layout_id, hand):
+    sample = generate(templates()[layout_id], 7, hand=hand)
+    result = _read(extractor, sample)
+    assert (result.form, result.layout) == (sample.form, sample.layout)
+    assert set(result.fields) == set(sample.truth)
+    accuracy, blank_null = _accuracy(result, sample)
+    assert accuracy >= (0.8 if hand else 0.85), [
+        (k, v, result.fields[k].value) for k, v in sample.truth.items() if result.fields[k].value != v
+    ]
+    assert blank_null >= 0.97
+
+
+def test_upside_down_scan_is_turned_and_read(extractor):
+    sample = generate(templates()["kyuyo_shiharai_hokokusho/national"], 3, hand=False, clean=True)
+    upright = _read(extractor, sample)
+    flipped_image = np.ascontiguousarray(np.asarray(sample.image)[::-1, ::-1])
+    flipped = extractor.read([WorkPage("t.png", 1, to_working(flipped_image))])[0]
+    assert flipped.rotation == 180
+    for key in ("recipient_my_number", "payment_amount", "payer_number", "birth_date"):
+        assert flipped.fields[key].value == sample.truth[key] == upright.fields[key].value
+
+
+def test_critical_numbers_on_printed_pages(extractor):
+    """個人番号 and 支払金額 on clean print: exactly right, with a valid check digit."""
+    t = templates()["kyuyo_shiharai_hokokusho/national"]
+    for seed in (21, 22):
+        sample = generate(t, seed, hand=False, clean=True)
+        result = _read(extractor, sample)
+        for key in ("recipient_my_number", "payment_amount", "withholding_tax", "payer_number"):
+            assert result.fields[key].value == sample.truth[key], key
+
+
+def test_typed_fields_obey_their_charset(extractor):
+    sample = generate(templates()["idou_todokede/municipal_a"], 5, hand=True)
+    result = _read(extractor, sample)
+    for f in templates()["idou_todokede/municipal_a"].fields:
+        value = result.fields[f.key].value
+        if f.type in ("digits", "my_number", "payer_number", "corporate_number") and value is not None:
+            assert str(value).isdigit(), (f.key, value)
+        if f.type in ("amount", "count", "month") and value is not None and not result.fields[f.key].review:
+            assert isinstance(value, int), (f.key, value)
+
+
+def test_blank_and_non_form_pages_are_unknown(extractor):
+    blank = np.full((2480, 1754, 3), 250, np.uint8)
+    letter = blank.copy()
+    letter[300:320, 200:1500] = 30  # a few lines of "text", no form frame
+    letter[400:420, 200:1400] = 30
+    for page in (blank, letter):
+        r = extractor.read([WorkPage("t.png", 1, to_working(page))])[0]
+        assert r.form == UNKNOWN_FORM
+        assert r.fields == {}
+
+
+def test_variant_kanji_name_goes_to_review(extractor):
+    t = templates()["kyuyo_shiharai_hokokusho/national"]
+    for seed in range(200):
+        sample = generate(t, seed, hand=False, clean=True)
+        if any(c in str(sample.truth["recipient_name"]) for c in "髙﨑邊齋濵"):
+            break
+    result = _read(extractor, sample)
+    field = result.fields["recipient_name"]
+    assert field.review, (sample.truth["recipient_name"], field.value)
