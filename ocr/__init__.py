@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Recognition: engines, charsets, preprocessing, field reading and Japanese post-processing."""

@@ -24,6 +24,7 @@ INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-jpn"
 MIN_HEIGHT = 56  # px; Tesseract misreads small glyphs, so shorter lines are upscaled (best on rendered test lines)
 BORDER = 10  # px of white around the line; Tesseract misreads glyphs that touch the image edge
 MAX_WHITELIST_BYTES = 4000  # Tesseract reads config-file lines into a 4096-byte buffer
+INK_LEVEL = 128  # a line with no pixel darker than this is blank
 FILTERED_CAP = 0.5  # confidence ceiling when a character outside the charset had to be dropped
 
 
@@ -93,6 +94,8 @@ class TesseractEngine:
         return self._configs[charset]
 
     def _read(self, index: int, line: np.ndarray, charset: Charset) -> Reading:
+        if line.size == 0 or int(line.min()) >= INK_LEVEL:
+            return Reading("", 0.0)  # Tesseract hallucinates glyphs (昌和) on a blank image
         config = "--psm 7 --oem 1" + self._whitelist_config(charset)
         try:
             data = pytesseract.image_to_data(

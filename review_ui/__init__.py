@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Reserved room: see README (issue for the review_ui)."""

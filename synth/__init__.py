@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Synthetic scan generator: realistic records written on a layout, then scanned."""
