@@ -7,6 +7,7 @@ returned `Pending.finish` turns the recognizer's readings into a `FieldResult`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -70,10 +71,10 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
     if not lines:
         return _decided(_blank(f))
     charset = f.allowed
-    if charset in ("any", "kana"):
-        # A recognizer rarely emits the space between 姓 and 名; a wide gap in the ink is that space.
-        lines = [word for line in lines for word in split_words(line)]
-    return Pending([Line(img, charset) for img in lines], lambda rs: _text_result(f, rs))
+    # A recognizer rarely emits the space between 姓 and 名; a wide gap in the ink is that space.
+    words = [split_words(line) if charset in ("any", "kana") else [line] for line in lines]
+    sizes = [len(w) for w in words]
+    return Pending([Line(img, charset) for w in words for img in w], lambda rs: _text_result(f, rs, sizes))
 
 
 def _decided(result: FieldResult) -> Pending:
@@ -264,17 +265,39 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
     return Pending([Line(line, "digits")], finish)
 
 
-def _text_result(f: FieldTemplate, readings: list[Reading]) -> FieldResult:
-    # A stray piece at either end that the recognizer barely reads is a seal's remains, not a word.
-    words = [r for r in readings if r.text]
-    while len(words) > 1 and words[-1].confidence < NOISE_WORD:
-        words.pop()
-    while len(words) > 1 and words[0].confidence < NOISE_WORD:
-        words.pop(0)
-    readings = words
-    text = " ".join(r.text for r in readings)
+def _text_result(f: FieldTemplate, readings: list[Reading], sizes: list[int]) -> FieldResult:
+    lines: list[list[Reading]] = []
+    for n in sizes:
+        lines.append([r for r in readings[:n] if r.text])
+        readings = readings[n:]
+    # A stray piece at either end of a line that the recognizer barely reads is a seal's remains.
+    for words in lines:
+        while len(words) > 1 and _noise(words[-1]):
+            words.pop()
+        while len(words) > 1 and _noise(words[0]):
+            words.pop(0)
+    text = _join_lines([" ".join(r.text for r in words) for words in lines if words])
+    readings = [r for words in lines for r in words]
     conf = min((r.confidence for r in readings), default=0.0)
     return _normalized(f, text, conf)
+
+
+def _noise(word: Reading) -> bool:
+    return len(word.text) <= 2 and word.confidence < NOISE_WORD
+
+
+# A building name follows the lot number: "…2丁目1番2号" then "霞ビル301" is two words, while a line
+# that breaks inside a name or a number ("鹿島町" / "久保2丁目", "3" / "0番") continues one word.
+_WORD_END = re.compile(r"(号|番地|\d)$")
+
+
+def _join_lines(lines: list[str]) -> str:
+    text = ""
+    for line in lines:
+        if text and _WORD_END.search(text) and not line[0].isdigit() and line[0] not in "丁目番号地の-":
+            text += " "
+        text += line
+    return text
 
 
 def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
