@@ -123,20 +123,21 @@ def _refine(corners: np.ndarray, contour: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the template side
 
 
-_references: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+# Keyed by id, holding the template itself so the id cannot be reused by another template.
+_references: dict[int, tuple[LayoutTemplate, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
 
 
 def reference(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The blank form at the working resolution: gray, ink, and ink grown by the registration tolerance."""
     from yomitori.synth.render import render_blank
 
-    key = id(t)  # templates are immutable and live for the process
-    if key not in _references:
+    cached = _references.get(id(t))
+    if cached is None or cached[0] is not t:
         gray = np.asarray(render_blank(t, PX_PER_MM * 25.4).convert("L"))
         ink = gray < 160
         grown = cv2.dilate(ink.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-        _references[key] = (gray, ink, grown, t)[:3]
-    return _references[key]
+        cached = _references[id(t)] = (t, (gray, ink, grown))
+    return cached[1]
 
 
 def _frame_px(t: LayoutTemplate) -> np.ndarray:
