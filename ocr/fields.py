@@ -59,7 +59,7 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
     if f.kind == "checkbox":
         return _decided(_checkbox(reg, f))
     if f.kind == "choice":
-        return _decided(_choice(reg, f))
+        return _written_choice(reg, f) if f.mark == "write" else _decided(_choice(reg, f))
     if f.kind == "date":
         return _date(reg, f)
     area = _writing_area(f)
@@ -223,6 +223,42 @@ def _choice(reg: Registered, f: FieldTemplate) -> FieldResult:
     return FieldResult(f.key, code, conf, conf < REVIEW_BELOW, box=f.box)
 
 
+def _written_line(reg: Registered, box: Box) -> np.ndarray | None:
+    """The one line written in a small box (an option's number), or None when the box is blank."""
+    if _ink_px(reg, box) < MIN_INK_PX:
+        return None
+    lines = split_lines(_clean_crop(reg, box), 1)
+    return lines[0] if lines else None
+
+
+def _numbered(options: list[Option], written: str) -> str | None:
+    """The code of the option whose printed number was written (the number itself is never the value)."""
+    text = "".join(written.split())
+    return next((o.code for o in options if o.number is not None and o.number == text), None)
+
+
+def _number_charset(options: list[Option]) -> Charset:
+    return "digits" if all((o.number or "").isdigit() for o in options) else "any"
+
+
+def _written_choice(reg: Registered, f: FieldTemplate) -> Pending:
+    """A choice made by writing the option's printed number in the code box."""
+    assert f.code_box is not None
+    line = _written_line(reg, f.code_box)
+    if line is None:
+        return _decided(_blank(f))
+
+    def finish(readings: list[Reading]) -> FieldResult:
+        r = readings[0]
+        code = _numbered(f.options, r.text)
+        if code is None:
+            return FieldResult(f.key, None, min(r.confidence, 0.3), True, raw=r.text, box=f.box,
+                               reasons=[f"'{r.text}' は印刷された選択肢の番号ではありません"])
+        return FieldResult(f.key, code, r.confidence, r.confidence < REVIEW_BELOW, raw=r.text, box=f.box)
+
+    return Pending([Line(line, _number_charset(f.options))], finish)
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -323,10 +359,11 @@ def _date(reg: Registered, f: FieldTemplate) -> Pending:
     assert parts is not None
     era_code: str | None = None
     era_conf = 0.99
-    if parts.era:
-        era_code, era_conf = _choose(reg, parts.era, "circle")
+    if parts.era and parts.era_mark != "write":
+        era_code, era_conf = _choose(reg, parts.era, parts.era_mark)
     boxes = [b for b in (parts.year, parts.month, parts.day) if b is not None]
-    if parts.era_box:
+    era_written = parts.era_box is not None and parts.era_fixed is None
+    if era_written:
         boxes = [parts.era_box, *boxes]
     crops = []
     for b in boxes:
@@ -339,15 +376,18 @@ def _date(reg: Registered, f: FieldTemplate) -> Pending:
         return _decided(_blank(f))
     wanted = [i for i, c in enumerate(crops) if c is not None]
     charsets: list[Charset] = ["date"] * len(boxes)
+    if era_written and parts.era_mark == "write":
+        charsets[0] = _number_charset(parts.era)
 
     def finish(readings: list[Reading]) -> FieldResult:
         texts: list[str] = [""] * len(boxes)
         conf = era_conf
         for i, r in zip(wanted, readings, strict=True):
             texts[i], conf = r.text, min(conf, r.confidence)
-        era = era_code
-        if parts.era_box:
-            era, texts = texts[0] or era, texts[1:]
+        era = era_code or parts.era_fixed
+        if era_written:
+            written, texts = texts[0], texts[1:]
+            era = _numbered(parts.era, written) if parts.era_mark == "write" else written or era
         raw = f"{era or '?'} {'/'.join(texts)}"
         try:
             if era is None:

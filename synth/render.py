@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFilter
 
 from yomitori.forms_templates.schema import Decor, FieldTemplate, LayoutTemplate, Option
-from yomitori.wareki import to_wareki
+from yomitori.wareki import era_from_token, to_wareki
 
 from .fonts import LABEL_FONT, Font, covers, fonts, pil_font
 
@@ -109,41 +109,49 @@ def _wrap(text: str, lines: int) -> list[str]:
 
 def render_blank(t: LayoutTemplate, dpi: int = 300) -> Image.Image:
     c = Canvas(t, dpi)
-    c.rect(t.frame, width_mm=0.5)
+    c.rect(t.frame, width_mm=t.frame_mm)
     c.text(t.title_box, t.title, LABEL_FONT, align="center")
     for d in t.decor:
-        _decor(c, d)
+        _decor(c, d, t.line_mm)
     for f in t.fields:
-        _blank_field(c, f)
+        _blank_field(c, f, t.line_mm)
     return c.image
 
 
-def _decor(c: Canvas, d: Decor) -> None:
+def _decor(c: Canvas, d: Decor, line_mm: float) -> None:
     if d.ruled:
-        c.rect(d.box)
+        c.rect(d.box, width_mm=d.line_mm or line_mm)
     if d.text:
         c.text(d.box, d.text, LABEL_FONT, size_mm=d.size, align=d.align)
 
 
-def _blank_field(c: Canvas, f: FieldTemplate) -> None:
+def _blank_field(c: Canvas, f: FieldTemplate, line_mm: float) -> None:
     x, y, w, h = f.box
     if f.kind == "checkbox":
-        c.rect(f.box, width_mm=0.2)
-    elif f.kind != "choice" or f.mark == "tick":
-        c.rect(f.box)
+        c.rect(f.box, width_mm=line_mm * 0.8)
+    elif f.kind != "choice" or f.mark != "circle":
+        c.rect(f.box, width_mm=line_mm)
+    if f.code_box:
+        c.rect(f.code_box, width_mm=line_mm)
     if f.label and f.label_box:
         c.text(f.label_box, f.label, LABEL_FONT, size_mm=min(2.6, f.label_box[3] * 0.6))
     if f.kind == "cells" and f.cells:
         for i in range(1, f.cells):
             cx = x + w * i / f.cells
-            c.line(cx, y, cx, y + h, width_mm=0.12 if i % 4 else 0.25)  # heavier every 4 digits, as printed
+            # heavier every 4 digits, as printed
+            c.line(cx, y, cx, y + h, width_mm=line_mm * (0.48 if i % 4 else 1))
     if f.suffix:
         c.text((x + w - 5, y + h * 0.45, 5, h * 0.55), f.suffix, LABEL_FONT, size_mm=min(2.2, h * 0.4), align="right")
     for o in f.options:
         _option_label(c, o, f.mark)
     if f.date:
         for o in f.date.era:
-            _option_label(c, o, "circle")
+            _option_label(c, o, f.date.era_mark)
+        if f.date.era_box and f.date.era_mark == "write":
+            c.rect(f.date.era_box, width_mm=line_mm)
+        elif f.date.era_box and f.date.era_fixed:
+            c.text(f.date.era_box, era_from_token(f.date.era_fixed).kanji, LABEL_FONT,
+                   size_mm=min(2.6, f.date.era_box[3] * 0.5), align="center")
         for part, unit in ((f.date.year, "年"), (f.date.month, "月"), (f.date.day, "日")):
             if part:
                 px, py, pw, ph = part
@@ -156,6 +164,8 @@ def _option_label(c: Canvas, o: Option, mark: str) -> None:
         side = min(h * 0.7, 3.5)
         c.rect((x + 0.5, y + (h - side) / 2, side, side), width_mm=0.2)
         c.text((x + side + 1, y, w - side - 1, h), o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6))
+    elif mark == "write":  # a legend entry: number and option, nothing to mark
+        c.text(o.box, o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6))
     else:
         c.text(o.box, o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6), align="center")
 
@@ -192,7 +202,10 @@ class _Writer:
             self._mark_box(f.box)
         elif f.kind == "choice":
             option = next(o for o in f.options if o.code == value)
-            self._choose(option, f.mark)
+            if f.mark == "write" and f.code_box:
+                self.write(f.code_box, option.number or "", align="center")
+            else:
+                self._choose(option, f.mark)
         elif f.kind == "cells":
             self._cells(f, str(value))
         elif f.kind == "date":
@@ -235,6 +248,8 @@ class _Writer:
             total = sum(advances)
         if align == "right":
             cx = c.px(x + w) - total - c.px(rng.uniform(0.5, 1.5))
+        elif align == "center":
+            cx = c.px(x + w / 2) - total / 2 + c.px(rng.uniform(-0.8, 0.8))
         else:
             cx = c.px(x) + c.px(rng.uniform(0.5, 2.0))
         baseline = c.px(y + h / 2) + rng.uniform(-0.06, 0.06) * c.px(h)
@@ -265,9 +280,14 @@ class _Writer:
         era, year = to_wareki(d)
         parts = f.date
         assert parts is not None
-        if parts.era:
+        if parts.era_fixed:
+            pass  # printed on the form
+        elif parts.era:
             option = next(o for o in parts.era if o.code == era.code)
-            self._choose(option, "circle")
+            if parts.era_mark == "write" and parts.era_box:
+                self.write(parts.era_box, option.number or "", align="center")
+            else:
+                self._choose(option, parts.era_mark)
         elif parts.era_box:
             self.write(parts.era_box, era.kanji)
         year_text = "元" if year == 1 and self.rng.random() < 0.5 else str(year)
