@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(python3-venv python3-pip fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
-              fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn)
+              fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn
+              redis-server postgresql)
 VENV=${YOMITORI_VENV:-.venv}
 
 system_packages() {

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from yomitori.batch_cli import register as register_batch_commands
 from yomitori.errors import ExitCode, YomitoriError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -103,6 +104,9 @@ def templates() -> None:
 
     for t in all_templates().values():
         typer.echo(f"{t.id}\t{len(t.fields)} fields\t{t.title}")
+
+
+register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
 
 
 def main() -> None:

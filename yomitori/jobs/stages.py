@@ -1,0 +1,407 @@
+"""The batch stages as job functions: ingest a file → extract pages (classify + OCR) → validate and gate.
+
+Each takes a tenant code and row ids, reads and writes the store, and is idempotent: a page is claimed with a
+lease before work, and its result is written only while the lease is still this job's, in one transaction with
+the page's new status. A job killed half-way leaves its pages claimed; `reconcile` hands them to a new job once
+the lease has expired or its process is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import sqlalchemy as sa
+
+from yomitori.errors import YomitoriError
+from yomitori.extract import Extractor, PageResult, WorkPage
+from yomitori.forms_templates.contract import ERROR_FORM
+from yomitori.jobs.runtime import Runtime, new_lease_owner, owner_is_dead, runtime
+from yomitori.store.models import (
+    Document,
+    Field,
+    FieldStatus,
+    Page,
+    PageStatus,
+    SourceFile,
+    SourceStatus,
+    utcnow,
+)
+from yomitori.store.repo import TenantRepo
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # a page whose extraction crashed its worker this often is reported as an error, not retried
+_extractor: Extractor | None = None
+
+
+def extractor(engine: str, threads: int = 0) -> Extractor:
+    """One recognizer per worker process, loaded on its first job and kept for the next ones."""
+    global _extractor
+    if _extractor is None:
+        from yomitori.ocr.engine import get_engine
+
+        _extractor = Extractor(get_engine(engine, threads=threads))
+    return _extractor
+
+
+# ---------------------------------------------------------------- ingest
+
+
+def ingest_source(tenant: str, source_id: int) -> int:
+    """Split one original into pages: each page image stored as PNG, one row per page; returns new pages."""
+    rt = runtime()
+    owner = new_lease_owner()
+    with rt.store.tenant(tenant) as repo:
+        if not _claim(repo, SourceFile, [source_id], SourceStatus.pending, owner, rt.settings.lease_seconds):
+            return 0
+        source = repo.get(SourceFile, source_id)
+        batch_id, sha = source.batch_id, source.sha256
+        known = set(repo.session.scalars(sa.select(Page.number).where(Page.source_id == source_id)))
+    from yomitori.ingest import PageFailure, read_pages
+
+    new_pages: list[int] = []
+    count, failure = 0, None
+    with tempfile.TemporaryDirectory(prefix="yomitori-ingest-") as tmp:
+        path = Path(tmp) / "original"
+        path.write_bytes(rt.store.blobs.get(tenant, sha))
+        for item in read_pages(path):
+            if isinstance(item, PageFailure) and item.number is None:
+                failure = item.message
+                break
+            count += 1
+            if item.number in known:  # a re-run after a crash: this page is already in the store
+                continue
+            page = Page(batch_id=batch_id, source_id=source_id, number=item.number)
+            if isinstance(item, PageFailure):
+                page.status, page.error = PageStatus.error, item.message
+            else:
+                png, page.height, page.width = _png(item.image), *item.image.shape[:2]
+                page.image_sha256 = rt.store.blobs.put(tenant, png)
+            with rt.store.tenant(tenant) as repo:
+                try:
+                    with repo.session.begin_nested():
+                        repo.session.add(page)
+                except sa.exc.IntegrityError:  # a second ingester (after our lease ran out) was quicker
+                    continue
+                if page.status == PageStatus.ingested:
+                    new_pages.append(page.id)
+                _renew(repo, SourceFile, source_id, owner, rt.settings.lease_seconds)
+            if len(new_pages) >= rt.settings.pages_per_job:  # workers start reading while the file is still split
+                _submit_chunks(rt, tenant, extract_pages, new_pages)
+                new_pages = []
+    _submit_chunks(rt, tenant, extract_pages, new_pages)
+    with rt.store.tenant(tenant) as repo:
+        done = repo.session.execute(
+            sa.update(SourceFile).where(SourceFile.id == source_id, SourceFile.lease_owner == owner)
+            .values(status=SourceStatus.error if failure else SourceStatus.ingested, error=failure,
+                    page_count=None if failure else count, lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False))
+        if done.rowcount and failure:
+            log.warning("batch %s: input %d could not be read: %s", batch_id, source_id, failure)
+        repo.finish_if_complete(batch_id)
+    return count
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """Lossless page image; a gray scan (fax, B/W) is stored as one channel, a third of the size."""
+    gray = rgb[..., 0]
+    image = gray if np.array_equal(gray, rgb[..., 1]) and np.array_equal(gray, rgb[..., 2]) else rgb[..., ::-1]
+    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise ValueError("page image could not be encoded as PNG")
+    return buf.tobytes()
+
+
+def load_page_image(png: bytes) -> np.ndarray:
+    """A stored page image as RGB (or gray) uint8, as `yomitori.ingest` delivered it."""
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError("stored page image is not a readable PNG")
+    return image if image.ndim == 2 else np.ascontiguousarray(image[..., ::-1])
+
+
+# ---------------------------------------------------------------- extract
+
+
+def extract_pages(tenant: str, page_ids: list[int]) -> int:
+    """Classify and read a few pages together (recognition is batched across them); returns pages written."""
+    rt = runtime()
+    owner = new_lease_owner()
+    with rt.store.tenant(tenant) as repo:
+        claimed = _claim(repo, Page, page_ids, PageStatus.ingested, owner, rt.settings.lease_seconds)
+        rows = [(p.id, p.source.name, p.number, p.image_sha256, p.attempts) for p in claimed]
+    if not rows:
+        return 0
+    results: dict[int, PageResult] = {}
+    work: list[tuple[int, WorkPage]] = []
+    from yomitori.ocr.preprocess import to_working
+
+    for page_id, source, number, sha, attempts in rows:
+        if attempts > MAX_ATTEMPTS:
+            results[page_id] = _error(source, number, f"extraction stopped its worker {MAX_ATTEMPTS} times; "
+                                      "check the page image")
+            continue
+        try:
+            gray = to_working(load_page_image(rt.store.blobs.get(tenant, sha)))
+            work.append((page_id, WorkPage(source, number, gray)))
+        except Exception as exc:
+            results[page_id] = _error(source, number, f"page image could not be loaded ({exc})")
+    try:
+        results.update(_read(extractor(rt.settings.ocr_engine, rt.settings.ocr_threads), work))
+    except YomitoriError:  # the installation, not the pages, is at fault: leave them for a retry once it is fixed
+        with rt.store.tenant(tenant) as repo:
+            _release(repo, Page, [r[0] for r in rows], owner)
+        raise
+    written: list[int] = []
+    with rt.store.tenant(tenant) as repo:
+        for page_id, result in results.items():
+            if _write_result(repo, page_id, owner, result):
+                written.append(page_id)
+        batch_ids = set(repo.session.scalars(sa.select(Page.batch_id).where(Page.id.in_(page_ids))))
+        for batch_id in batch_ids:
+            repo.finish_if_complete(batch_id)  # when the last pages were errors
+    to_validate = [pid for pid in written if results[pid].form != ERROR_FORM]
+    _submit_chunks(rt, tenant, validate_pages, to_validate, size=len(to_validate) or 1)
+    return len(written)
+
+
+def _read(ex: Extractor, work: list[tuple[int, WorkPage]]) -> dict[int, PageResult]:
+    if not work:
+        return {}
+    try:
+        return {pid: r for (pid, _), r in zip(work, ex.read([w for _, w in work]), strict=True)}
+    except YomitoriError:
+        raise
+    except Exception:
+        if len(work) == 1:
+            pid, w = work[0]
+            log.exception("extraction failed on page %d (page id %d)", w.number, pid)
+            return {pid: _error(w.source, w.number, "extraction failed on this page; see the worker log")}
+    # One page broke the batch: read them one by one, so only that page is reported.
+    out: dict[int, PageResult] = {}
+    for item in work:
+        out.update(_read(ex, [item]))
+    return out
+
+
+def _error(source: str, number: int, message: str) -> PageResult:
+    return PageResult(source, [number], ERROR_FORM, error=message)
+
+
+def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult) -> bool:
+    """Store one page's result, only if this job still holds the page (else another job took it over)."""
+    error = result.form == ERROR_FORM
+    taken = repo.session.execute(
+        sa.update(Page).where(Page.id == page_id, Page.lease_owner == owner, Page.status == PageStatus.ingested)
+        .values(status=PageStatus.error if error else PageStatus.extracted, error=result.error,
+                form=result.form, layout=result.layout, form_confidence=result.form_confidence,
+                rotation=result.rotation, lease_owner=None, lease_until=None, extracted_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        return False
+    if error:
+        return True
+    page = repo.get(Page, page_id)
+    repo.session.refresh(page)
+    doc = repo.session.scalar(sa.select(Document).where(Document.source_id == page.source_id,
+                                                        Document.first_page == page.number))
+    if doc is None:
+        doc = Document(batch_id=page.batch_id, source_id=page.source_id, first_page=page.number, form=result.form)
+        repo.session.add(doc)
+    doc.form, doc.layout, doc.form_confidence = result.form, result.layout, result.form_confidence
+    repo.session.flush()
+    page.document_id = doc.id
+    existing = {f.key: f for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
+    for key, r in result.fields.items():
+        field = existing.get(key)
+        if field is None:
+            field = Field(document_id=doc.id, key=key)
+            repo.session.add(field)
+        elif field.status in (FieldStatus.corrected, FieldStatus.approved):
+            continue  # a reviewer's decision outlives a re-extraction
+        field.value = field.extracted_value = r.value
+        field.confidence, field.review, field.reasons = r.confidence, r.review, list(r.reasons)
+        field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
+    repo.session.flush()
+    return True
+
+
+# ---------------------------------------------------------------- validate and gate
+
+
+def validate_pages(tenant: str, page_ids: list[int]) -> int:
+    """Run the validators on the pages' documents and set each field's gate status; returns pages done."""
+    rt = runtime()
+    n = 0
+    with rt.store.tenant(tenant) as repo:
+        pages = repo.session.scalars(sa.select(Page).where(Page.id.in_(page_ids),
+                                                           Page.status == PageStatus.extracted)).all()
+        for page in pages:
+            if page.document_id is not None:
+                gate_document(repo, repo.get(Document, page.document_id))
+            page.status = PageStatus.done
+            n += 1
+        for batch_id in {p.batch_id for p in pages}:
+            repo.finish_if_complete(batch_id)
+    return n
+
+
+def gate_document(repo: TenantRepo, doc: Document) -> None:
+    """The confidence gate plus the validators: a field named by an error finding goes to review."""
+    fields = list(repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id)))
+    findings = run_validators(doc.form, {f.key: f.value for f in fields})
+    doc.findings = findings
+    named: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        for key in _finding_keys(finding):
+            named.setdefault(key, []).append(finding)
+    for f in fields:
+        f.findings = named.get(f.key, [])
+        if f.status in (FieldStatus.corrected, FieldStatus.approved):
+            continue
+        blocking = any(str(x.get("severity", "error")).lower() == "error" for x in f.findings)
+        f.review = f.review or blocking
+        f.status = FieldStatus.needs_review if f.review else FieldStatus.auto
+    repo.session.flush()
+    repo.refresh_document_status(doc)
+
+
+def run_validators(form: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """`yomitori.validation.validate_document(form, values)` as plain dicts; no findings until that module exists."""
+    try:
+        from yomitori.validation import validate_document
+    except ImportError:
+        return []
+    return [_as_dict(f) for f in validate_document(form, values)]
+
+
+def _as_dict(finding: object) -> dict[str, Any]:
+    if hasattr(finding, "model_dump"):
+        data = finding.model_dump(mode="json")
+    elif is_dataclass(finding) and not isinstance(finding, type):
+        data = asdict(finding)
+    elif isinstance(finding, dict):
+        data = dict(finding)
+    else:
+        data = dict(vars(finding))
+    return {k: _jsonable(v) for k, v in data.items()}
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, str | int | float | bool) or v is None:
+        return v
+    if isinstance(v, list | tuple | set | frozenset):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return str(v)
+
+
+def _finding_keys(finding: dict[str, Any]) -> list[str]:
+    """The field keys a finding names, whatever the validators call that attribute."""
+    for name in ("fields", "keys", "field_keys"):
+        if isinstance(finding.get(name), list):
+            return [str(k) for k in finding[name]]
+    for name in ("field", "key"):
+        if isinstance(finding.get(name), str):
+            return [finding[name]]
+    return []
+
+
+# ---------------------------------------------------------------- leases and hand-over
+
+
+def _claim(repo: TenantRepo, model: type[Page] | type[SourceFile], ids: Sequence[int], status: Any, owner: str,
+           lease_seconds: int) -> list[Any]:
+    """Atomically take the rows that are in `status` and not leased (or whose lease ran out); commit at once."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_seconds)}
+    if model is Page:
+        values["attempts"] = Page.attempts + 1
+    repo.session.execute(
+        sa.update(model).where(model.id.in_(list(ids)), model.status == status,
+                               sa.or_(model.lease_owner.is_(None), model.lease_until < now))
+        .values(**values).execution_options(synchronize_session=False))
+    repo.session.commit()  # the claim must be visible to other workers before the work starts
+    return list(repo.session.scalars(sa.select(model).where(model.id.in_(list(ids)), model.lease_owner == owner)
+                                     .order_by(model.id)))
+
+
+def _release(repo: TenantRepo, model: type[Page] | type[SourceFile], ids: Sequence[int], owner: str) -> None:
+    repo.session.execute(sa.update(model).where(model.id.in_(list(ids)), model.lease_owner == owner)
+                         .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+
+
+def _renew(repo: TenantRepo, model: type[Page] | type[SourceFile], id_: int, owner: str, lease_seconds: int) -> None:
+    """A long job keeps its claim alive while it works."""
+    repo.session.execute(sa.update(model).where(model.id == id_, model.lease_owner == owner)
+                         .values(lease_until=datetime.now(UTC) + timedelta(seconds=lease_seconds))
+                         .execution_options(synchronize_session=False))
+
+
+def _submit_chunks(rt: Runtime, tenant: str, func: Callable[..., Any], page_ids: Sequence[int],
+                   size: int | None = None) -> int:
+    size = size or rt.settings.pages_per_job
+    chunks = [list(page_ids[i : i + size]) for i in range(0, len(page_ids), size)]
+    jobs = [(rt.dispatcher.submit(func, tenant, chunk), chunk) for chunk in chunks]
+    if jobs:
+        with rt.store.tenant(tenant) as repo:
+            for job_id, chunk in jobs:
+                repo.session.execute(sa.update(Page).where(Page.id.in_(chunk)).values(job_id=job_id)
+                                     .execution_options(synchronize_session=False))
+    return len(jobs)
+
+
+def _lease_alive(row: Page | SourceFile, now: datetime) -> bool:
+    if row.lease_owner is None or row.lease_until is None:
+        return False
+    until = row.lease_until if row.lease_until.tzinfo else row.lease_until.replace(tzinfo=UTC)
+    return until >= now and not owner_is_dead(row.lease_owner)
+
+
+def reconcile(rt: Runtime, tenant: str, batch_id: int) -> int:
+    """Give every unfinished piece of the batch a job, unless one is queued or a live worker holds it.
+
+    Submitting a batch is this on a new batch; workers run it on start-up and every few seconds, which is how
+    the work of a killed worker comes back. Returns the number of jobs submitted.
+    """
+    now = datetime.now(UTC)
+    with rt.store.tenant(tenant) as repo:
+        sources = [s for s in repo.sources(batch_id) if s.status == SourceStatus.pending
+                   and not rt.dispatcher.waiting(s.job_id) and not _lease_alive(s, now)]
+        to_extract = [p.id for p in repo.pages(batch_id, PageStatus.ingested)
+                      if not rt.dispatcher.waiting(p.job_id) and not _lease_alive(p, now)]
+        to_validate = [p.id for p in repo.pages(batch_id, PageStatus.extracted) if not rt.dispatcher.waiting(p.job_id)]
+        for s in sources:
+            s.lease_owner = s.lease_until = None
+            s.job_id = rt.dispatcher.submit(ingest_source, tenant, s.id)
+        # Drop dead leases, and only those: a worker may have claimed one of these pages a moment ago.
+        dead = {p.lease_owner for p in repo.pages(batch_id, PageStatus.ingested)
+                if p.id in set(to_extract) and p.lease_owner}
+        repo.session.execute(sa.update(Page).where(
+            Page.id.in_(to_extract),
+            sa.or_(Page.lease_owner.is_(None), Page.lease_owner.in_(dead), Page.lease_until < now))
+            .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+        if not (sources or to_extract or to_validate):
+            repo.finish_if_complete(batch_id)
+    return len(sources) + _submit_chunks(rt, tenant, extract_pages, to_extract) + \
+        _submit_chunks(rt, tenant, validate_pages, to_validate, size=64)
+
+
+def reconcile_all(rt: Runtime) -> int:
+    """`reconcile` for every running batch of every tenant."""
+    n = 0
+    for tenant, batch_id in rt.store.open_batches():
+        try:
+            n += reconcile(rt, tenant, batch_id)
+        except Exception:  # one tenant's trouble must not stop the others' recovery
+            log.exception("could not look for lost work in batch %d of tenant %s", batch_id, tenant)
+    return n

@@ -1,0 +1,52 @@
+"""One settings object for the CLI, the workers and the API: environment variables YOMITORI_*."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every field is read from YOMITORI_<NAME> (e.g. YOMITORI_DATABASE_URL); defaults give an embedded setup."""
+
+    model_config = SettingsConfigDict(env_prefix="YOMITORI_", extra="ignore")
+
+    data_dir: Path = Field(Path("yomitori-data"), description="where the embedded database and blobs live")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db; default SQLite in data_dir")
+
+    storage: Literal["local", "s3"] = Field("local", description="where page images and originals are kept")
+    blob_dir: Path | None = Field(None, description="local blob directory; default data_dir/blobs")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, Ceph, ...)")
+    s3_bucket: str | None = None
+    s3_prefix: str = Field("", description="key prefix inside the bucket")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    redis_url: str | None = Field(None, description="redis://host:6379/0; absent = batches run in-process")
+    queue_name: str = "yomitori"
+
+    tenant: str = Field("default", description="tenant (municipality) code the CLI acts for")
+    retention_days: int = Field(90, ge=0, description="a batch's originals may be purged this many days after")
+    ocr_engine: str = "ppocr"
+    ocr_threads: int = Field(0, ge=0, description="recognizer threads per worker; 0 = as many as cores")
+    pages_per_job: int = Field(4, ge=1, description="pages one extraction job reads together (OCR batches them)")
+    lease_seconds: int = Field(300, ge=1, description="after this, a page claimed by a silent worker is retried")
+    reconcile_seconds: int = Field(30, ge=1, description="how often a worker looks for lost work")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'yomitori.db').resolve()}"
+
+    @property
+    def embedded_db(self) -> bool:
+        """SQLite: migrated automatically on first use (a shared database is migrated with `yomitori db upgrade`)."""
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def local_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"

@@ -1,0 +1,271 @@
+"""The batch store's tables: tenant → batch → source file → page → document → field → review / keying, and audit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations (and SQLite batch mode) can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON, datetime: sa.DateTime(timezone=True)}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A VARCHAR with a CHECK constraint (not a native PostgreSQL enum: adding a value stays a one-line migration)."""
+    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                   values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class Role(enum.StrEnum):
+    operator = "operator"  # submits batches, runs bots
+    reviewer = "reviewer"  # corrects and approves fields
+    administrator = "administrator"  # users, settings, purge
+    auditor = "auditor"  # reads the audit log; sees 個人番号 unmasked only where the law allows
+
+
+class BatchStatus(enum.StrEnum):
+    running = "running"  # some page is not done yet
+    done = "done"  # every page done or error
+    purged = "purged"  # originals and images deleted after the retention period
+
+
+class SourceStatus(enum.StrEnum):
+    pending = "pending"
+    ingested = "ingested"
+    error = "error"  # the whole file could not be read (error says why)
+
+
+class PageStatus(enum.StrEnum):
+    ingested = "ingested"  # image stored, waiting for extraction
+    extracted = "extracted"  # document and fields written, waiting for validation
+    done = "done"  # validated and gated
+    error = "error"  # could not be read or extracted (error says why)
+
+
+class DocumentStatus(enum.StrEnum):
+    auto = "auto"  # every field passed the gate: straight-through
+    needs_review = "needs_review"
+    approved = "approved"  # every field auto, corrected or approved by a reviewer
+    keyed = "keyed"  # a bot keyed it into the tax system
+
+
+class FieldStatus(enum.StrEnum):
+    auto = "auto"
+    needs_review = "needs_review"
+    corrected = "corrected"
+    approved = "approved"
+
+
+class KeyingResult(enum.StrEnum):
+    ok = "ok"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class TenantScoped:
+    """Mixin: every row but a tenant's own belongs to one tenant; the session filters on it (see store.db)."""
+
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)  # e.g. "yokohama"; used in blob keys and the CLI
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(TenantScoped, Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "username"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(100))
+    display_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))  # filled by the review UI's auth
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Batch(TenantScoped, Base):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "batch_status"), default=BatchStatus.running)
+    created_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
+    purged_by: Mapped[str | None] = mapped_column(sa.String(100))
+
+    sources: Mapped[list[SourceFile]] = relationship(back_populates="batch", order_by="SourceFile.position")
+
+
+class SourceFile(TenantScoped, Base):
+    """One submitted input file (an original), kept in the blob store until the batch is purged."""
+
+    __tablename__ = "source_files"
+    __table_args__ = (sa.UniqueConstraint("batch_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    position: Mapped[int]  # order of submission, 0-based
+    name: Mapped[str] = mapped_column(sa.String(1000))  # the path as the user gave it (the contract's "source")
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[SourceStatus] = mapped_column(_enum(SourceStatus, "source_status"), default=SourceStatus.pending)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    page_count: Mapped[int | None]
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(200))
+    lease_until: Mapped[datetime | None]
+    job_id: Mapped[str | None] = mapped_column(sa.String(100))
+
+    batch: Mapped[Batch] = relationship(back_populates="sources")
+
+
+class Page(TenantScoped, Base):
+    __tablename__ = "pages"
+    __table_args__ = (sa.UniqueConstraint("source_id", "number"),
+                      sa.Index("ix_pages_batch_status", "batch_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"))
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("source_files.id"), index=True)
+    number: Mapped[int]  # 1-based page number in the source
+    image_sha256: Mapped[str | None] = mapped_column(sa.String(64))  # lossless PNG of the page as scanned
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    status: Mapped[PageStatus] = mapped_column(_enum(PageStatus, "page_status"), default=PageStatus.ingested)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    form: Mapped[str | None] = mapped_column(sa.String(64))
+    layout: Mapped[str | None] = mapped_column(sa.String(64))
+    form_confidence: Mapped[float | None]
+    rotation: Mapped[int | None]
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)  # extraction claims; > 1 means a worker died or failed
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(200))
+    lease_until: Mapped[datetime | None]
+    job_id: Mapped[str | None] = mapped_column(sa.String(100))
+    extracted_at: Mapped[datetime | None]
+
+    source: Mapped[SourceFile] = relationship()
+
+
+class Document(TenantScoped, Base):
+    """One form instance: its pages, form and layout; a 総括表's 明細書 point to it through bundle_id."""
+
+    __tablename__ = "documents"
+    __table_args__ = (sa.UniqueConstraint("source_id", "first_page"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    source_id: Mapped[int] = mapped_column(sa.ForeignKey("source_files.id"))
+    first_page: Mapped[int]  # page number in the source; with source_id, what makes re-runs idempotent
+    form: Mapped[str] = mapped_column(sa.String(64))
+    layout: Mapped[str | None] = mapped_column(sa.String(64))
+    form_confidence: Mapped[float] = mapped_column(default=0.0)
+    status: Mapped[DocumentStatus] = mapped_column(_enum(DocumentStatus, "document_status"),
+                                                   default=DocumentStatus.needs_review)
+    bundle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
+    findings: Mapped[list[Any]] = mapped_column(default=list)  # validators' findings (all of them, as dicts)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    pages: Mapped[list[Page]] = relationship(order_by="Page.number", foreign_keys="Page.document_id")
+    fields: Mapped[list[Field]] = relationship(back_populates="document", order_by="Field.id")
+    source: Mapped[SourceFile] = relationship()
+
+
+class Field(TenantScoped, Base):
+    __tablename__ = "fields"
+    __table_args__ = (sa.UniqueConstraint("document_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
+    key: Mapped[str] = mapped_column(sa.String(64))  # the contract's field key
+    value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # normalized value (JSON null = blank)
+    extracted_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # what OCR read, kept after corrections
+    alternatives: Mapped[list[Any]] = mapped_column(default=list)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    review: Mapped[bool] = mapped_column(default=True)  # the gate's decision: a person must look
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # why the extractor flagged it
+    findings: Mapped[list[Any]] = mapped_column(default=list)  # validators' findings naming this field
+    status: Mapped[FieldStatus] = mapped_column(_enum(FieldStatus, "field_status"), default=FieldStatus.needs_review)
+    crop_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class ReviewEvent(TenantScoped, Base):
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(sa.ForeignKey("fields.id"), index=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(20))  # "correct" | "approve" | "reopen"
+    old_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    old_status: Mapped[str] = mapped_column(sa.String(20))
+    new_status: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class KeyingReceipt(TenantScoped, Base):
+    """Which bot run keyed which document into the tax system, when, and with what result."""
+
+    __tablename__ = "keying_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    bot: Mapped[str] = mapped_column(sa.String(100))  # scenario name
+    run_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    result: Mapped[KeyingResult] = mapped_column(_enum(KeyingResult, "keying_result"))
+    target_ref: Mapped[str | None] = mapped_column(sa.String(200))  # the record's id in the tax system
+    keyed_fields: Mapped[list[Any]] = mapped_column(default=list)  # field keys written and read back
+    message: Mapped[str] = mapped_column(sa.Text, default="")  # never a 個人番号
+
+
+class AuditLog(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE); tenant_id is null for system events."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    action: Mapped[str] = mapped_column(sa.String(50))  # e.g. "batch.submit", "batch.purge", "field.correct"
+    object_type: Mapped[str] = mapped_column(sa.String(50), default="")
+    object_id: Mapped[str] = mapped_column(sa.String(100), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # never a 個人番号
+
+
+TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt)
