@@ -24,6 +24,9 @@ class Reading:
     char_confidences: tuple[float, ...] = ()
     # Per character position, the runner-up characters and their probabilities, where known.
     alternatives: tuple[tuple[tuple[str, float], ...], ...] = field(default=(), repr=False)
+    # Per character, the x of its centre as a fraction of the line image's width, where known: lets a
+    # caller put the word spaces a recognizer does not emit where the ink has its gaps.
+    positions: tuple[float, ...] = field(default=(), repr=False)
 
 
 class EngineUnavailable(RuntimeError):

@@ -8,6 +8,7 @@ returned `Pending.finish` turns the recognizer's readings into a `FieldResult`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -70,11 +71,8 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
     lines = split_lines(_clean_crop(reg, area), f.lines)
     if not lines:
         return _decided(_blank(f))
-    charset = f.allowed
-    # A recognizer rarely emits the space between 姓 and 名; a wide gap in the ink is that space.
-    words = [split_words(line) if charset in ("any", "kana") else [line] for line in lines]
-    sizes = [len(w) for w in words]
-    return Pending([Line(img, charset) for w in words for img in w], lambda rs: _text_result(f, rs, sizes))
+    gaps = [ink_gaps(line) if f.allowed in ("any", "kana") else () for line in lines]
+    return Pending([Line(img, f.allowed) for img in lines], lambda rs: _text_result(f, rs, gaps))
 
 
 def _decided(result: FieldResult) -> Pending:
@@ -163,21 +161,92 @@ def split_lines(crop: np.ndarray, max_lines: int) -> list[np.ndarray]:
     return out
 
 
-def split_words(line: np.ndarray) -> list[np.ndarray]:
-    """Cut a padded line image at gaps wider than about one character."""
-    ink = line < 200
-    cols = ink.any(axis=0)
+@dataclass(frozen=True)
+class Gap:
+    """A run of blank columns in a line image."""
+
+    start: float  # left edge, as a fraction of the line's width
+    end: float
+    size: float  # width in character heights
+
+
+WORD_GAP = 0.8  # a gap this many character heights wide is a word space (a full-width space is ~1.1)
+KANA_GAP = 1.1  # between two kana: narrow kana (ノ, small ョ) leave wide gaps inside a word
+DIGIT_GAP = 1.4  # between two digits: full-width digits stand almost a character height apart
+
+
+def char_height(ink: np.ndarray) -> float:
+    """The height of this line's characters, robust to a taller speck or stamp remnant."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= 6]
     rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size == 0:
-        return [line]
-    height = rows[-1] - rows[0] + 1
-    xs = np.flatnonzero(cols)
-    gaps = np.flatnonzero(np.diff(xs) > max(6, height * 0.8))
-    if gaps.size == 0:
-        return [line]
-    bounds = [xs[0], *(v for g in gaps for v in (xs[g] + 1, xs[g + 1])), xs[-1] + 1]
-    body = line[rows[0] : rows[-1] + 1]
-    return [_pad(body[:, bounds[i] : bounds[i + 1]]) for i in range(0, len(bounds), 2)]
+    line_h = rows[-1] - rows[0] + 1 if rows.size else 1
+    # Kanji break into several components (radicals), so the upper quartile is a character's height.
+    return float(min(line_h, np.percentile(heights, 75))) if heights.size else float(line_h)
+
+
+def ink_gaps(line: np.ndarray) -> tuple[Gap, ...]:
+    """Gaps in a padded line image wide enough to be word spaces somewhere (see `spaced_words`)."""
+    ink = line < 200
+    xs = np.flatnonzero(ink.any(axis=0))
+    if xs.size < 2:
+        return ()
+    h = max(4.0, char_height(ink))
+    width = line.shape[1]
+    jumps = np.flatnonzero(np.diff(xs) > h * WORD_GAP)
+    return tuple(Gap((xs[j] + 1) / width, xs[j + 1] / width, (xs[j + 1] - xs[j] - 1) / h) for j in jumps)
+
+
+Word = list[tuple[str, float]]
+
+
+def spaced_words(reading: Reading, gaps: tuple[Gap, ...]) -> list[Word]:
+    """The reading cut into words where the ink has a word-wide gap between two characters.
+
+    PP-OCR rarely emits the space between 姓 and 名 or between an address and a building name, so the
+    spaces come from the image. An engine that gives no character positions keeps its own spaces.
+    """
+    confs = list(reading.char_confidences) or [reading.confidence] * len(reading.text)
+    if not reading.positions or len(reading.positions) != len(reading.text):
+        words: list[Word] = [[]]
+        for ch, c in zip(reading.text, confs, strict=False):
+            if ch == " ":
+                words.append([])
+            else:
+                words[-1].append((ch, c))
+        return [w for w in words if w]
+    # The recognizer sometimes "reads" a wide blank as a rare kanji (邨, 昇): nothing stands there.
+    chars = [(ch, c, x) for ch, c, x in zip(reading.text, confs, reading.positions, strict=True)
+             if ch != " " and not _inside_gap(x, gaps)]
+    out: list[Word] = []
+    prev: tuple[str, float, float] | None = None
+    for ch, c, x in chars:
+        if prev is None or not _word_gap_between(prev, (ch, c, x), gaps):
+            if not out:
+                out.append([])
+            out[-1].append((ch, c))
+        else:
+            out.append([(ch, c)])
+        prev = (ch, c, x)
+    return out
+
+
+def _inside_gap(x: float, gaps: tuple[Gap, ...]) -> bool:
+    return any(g.start + (g.end - g.start) * 0.2 < x < g.end - (g.end - g.start) * 0.2 for g in gaps)
+
+
+def _word_gap_between(a: tuple[str, float, float], b: tuple[str, float, float], gaps: tuple[Gap, ...]) -> bool:
+    if a[0].isdigit() and b[0].isdigit():
+        need = DIGIT_GAP
+    elif _is_kana(a[0]) and _is_kana(b[0]):
+        need = KANA_GAP
+    else:
+        need = WORD_GAP
+    return any(a[2] < (g.start + g.end) / 2 < b[2] and g.size >= need for g in gaps)
+
+
+def _is_kana(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff"
 
 
 def _pad(img: np.ndarray) -> np.ndarray:
@@ -301,25 +370,29 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
     return Pending([Line(line, "digits")], finish)
 
 
-def _text_result(f: FieldTemplate, readings: list[Reading], sizes: list[int]) -> FieldResult:
-    lines: list[list[Reading]] = []
-    for n in sizes:
-        lines.append([r for r in readings[:n] if r.text])
-        readings = readings[n:]
-    # A stray piece at either end of a line that the recognizer barely reads is a seal's remains.
+def _text_result(f: FieldTemplate, readings: list[Reading], gaps: list[tuple[Gap, ...]]) -> FieldResult:
+    lines = [spaced_words(r, g) for r, g in zip(readings, gaps, strict=True)]
     for words in lines:
+        # A stray piece at either end of a line with no letter in it is a seal's or a stamp's remains.
         while len(words) > 1 and _noise(words[-1]):
             words.pop()
         while len(words) > 1 and _noise(words[0]):
             words.pop(0)
-    text = _join_lines([" ".join(r.text for r in words) for words in lines if words])
-    readings = [r for words in lines for r in words]
-    conf = min((r.confidence for r in readings), default=0.0)
+    text = _join_lines([" ".join("".join(ch for ch, _ in w) for w in words) for words in lines if words])
+    conf = min((c for words in lines for w in words for _, c in w), default=0.0)
     return _normalized(f, text, conf)
 
 
-def _noise(word: Reading) -> bool:
-    return len(word.text) <= 2 and word.confidence < NOISE_WORD
+def _noise(word: Word) -> bool:
+    """Punctuation or symbols alone, or a short, barely read piece with no kana or kanji in it."""
+    if all(unicodedata.category(ch)[0] in "PS" for ch, _ in word):
+        return True
+    unsure = sum(c for _, c in word) / len(word) < NOISE_WORD
+    return len(word) <= 2 and unsure and not any(_is_japanese(ch) for ch, _ in word)
+
+
+def _is_japanese(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or ch == "\u3005"
 
 
 # A building name follows the lot number: "…2丁目1番2号" then "霞ビル301" is two words, while a line

@@ -93,10 +93,12 @@ class PPOCREngine:
             probs = self.session.run(None, {self.input_name: batch})[0]
             for j, i in enumerate(idx):
                 steps = max(1, int(np.ceil(probs.shape[1] * widths[j] / batch.shape[3])) + 1)
-                results[i] = self._decode(probs[j, :steps], self._mask(charsets[i]))
+                frame_px = batch.shape[3] / probs.shape[1]  # input pixels per output frame
+                results[i] = self._decode(probs[j, :steps], self._mask(charsets[i]), frame_px / widths[j])
         return [r for r in results if r is not None]
 
-    def _decode(self, probs: np.ndarray, mask: np.ndarray | None) -> Reading:
+    def _decode(self, probs: np.ndarray, mask: np.ndarray | None, frame_width: float = 0.0) -> Reading:
+        """Greedy CTC decoding; `frame_width` is one output frame's width as a fraction of the line."""
         best = probs.argmax(axis=1)
         if mask is not None:
             # Only frames whose unconstrained best is outside the charset need the masked argmax.
@@ -109,24 +111,28 @@ class PPOCREngine:
         text: list[str] = []
         confs: list[float] = []
         alts: list[tuple[tuple[str, float], ...]] = []
+        spans: list[list[int]] = []
         prev = 0
         for t, k in enumerate(best):
             if k != 0 and k != prev:
                 text.append(self.classes[k])
                 confs.append(float(probs[t, k]))
+                spans.append([t, t])
                 top = np.argpartition(probs[t], -3)[-3:]
                 top = top[np.argsort(-probs[t, top])]
                 alts.append(tuple((self.classes[c], float(probs[t, c])) for c in top if c != 0))
             elif k != 0 and k == prev:
                 confs[-1] = max(confs[-1], float(probs[t, k]))
+                spans[-1][1] = t
             prev = k
         # Trailing/leading spaces carry no information on a field crop.
         while text and text[-1] == " ":
-            text.pop(), confs.pop(), alts.pop()
+            text.pop(), confs.pop(), alts.pop(), spans.pop()
         while text and text[0] == " ":
-            text.pop(0), confs.pop(0), alts.pop(0)
+            text.pop(0), confs.pop(0), alts.pop(0), spans.pop(0)
         conf = float(min(confs)) if confs else 0.0
-        return Reading("".join(text), conf, tuple(confs), tuple(alts))
+        positions = tuple(min(1.0, (a + b + 1) / 2 * frame_width) for a, b in spans) if frame_width else ()
+        return Reading("".join(text), conf, tuple(confs), tuple(alts), positions)
 
 
 def _batch(lines: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:

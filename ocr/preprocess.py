@@ -47,7 +47,8 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
     red = (r - np.maximum(g, b) > 35) & (r > 100)
     if red.any():
         # Grow the mask over the seal's washed-out edges, but never over black ink it lies on.
-        red = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & (gray > 90)
+        grown = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        red |= grown & (gray > 90)
         gray = gray.copy()
         gray[red] = np.maximum(gray[red], np.uint8(min(255, int(np.percentile(gray, 90)))))
     return gray
