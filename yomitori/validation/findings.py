@@ -95,4 +95,6 @@ class Doc:
         return self.values.get(key) is True
 
     def finding(self, rule: str, keys: tuple[str, ...], message: str, severity: Severity = ERROR) -> Finding:
-        return Finding(tuple(k for k in keys if k in self.fields), rule, message, severity)
+        # Name the items this layout prints; the year given by the caller is no item of the 異動届.
+        named = tuple(k for k in keys if k in self.values) or tuple(k for k in keys if k in self.fields)
+        return Finding(named, rule, message, severity)
