@@ -1,0 +1,117 @@
+"""`yomitori bot`: check a keying scenario, run it over approved records, and benchmark it on the demo system."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from yomitori.errors import ExitCode
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+_STYLE = {"keyed": "green", "skipped": "cyan", "sent_back": "yellow", "failed": "red", "dry_run": "blue"}
+
+
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
+    """Validate a scenario; every problem is printed with its line."""
+    from .scenario import ScenarioError, _all_steps, load_scenario
+
+    try:
+        s = load_scenario(scenario)
+    except ScenarioError as e:
+        for p in e.problems:
+            err.print(p, markup=False, highlight=False)
+        raise typer.Exit(ExitCode.invalid_config) from None
+    counts = {sec: len(_all_steps(steps)) for sec, steps in
+              (("login", s.login), ("lookup", s.lookup.steps), ("key_in", s.key_in), ("verify", s.verify))}
+    err.print(f"{scenario}: OK — {s.name} ({s.form}); steps: "
+              + ", ".join(f"{k} {v}" for k, v in counts.items()), markup=False, highlight=False)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML")],
+    records: Annotated[Path | None, typer.Option(help="approved records in the contract's JSONL shape")] = None,
+    batch: Annotated[str | None, typer.Option(help="key the approved records of a batch in the store")] = None,
+    parallel: Annotated[int, typer.Option(help="browser sessions keying at once")] = 1,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="walk the scenario without saving")] = False,
+    journal: Annotated[Path, typer.Option(help="receipt journal (SQLite); keep it between runs")] = Path(
+        "bot-journal.sqlite"),
+    artifacts: Annotated[Path, typer.Option(help="screenshots and traces of failures")] = Path("bot-artifacts"),
+    base_url: Annotated[str | None, typer.Option(help="the target's address (overrides the scenario)")] = None,
+    outcomes: Annotated[Path | None, typer.Option(help="also append each outcome to this JSONL file")] = None,
+) -> None:
+    """Key approved records into the target system, each exactly once, and read every one back."""
+    from .outcomes import Outcome
+    from .receipts import SQLiteReceiptLog
+    from .runner import RunOptions, run_scenario
+    from .scenario import ScenarioError, load_scenario
+    from .sources import JsonlRecordSource, RecordSource
+
+    if (records is None) == (batch is None):
+        err.print("[red]error:[/red] give either --records FILE.jsonl or --batch ID")
+        raise typer.Exit(ExitCode.bad_args)
+    if batch is not None:
+        # The batch store (yomitori/store, yomitori/jobs) provides a RecordSource and an OutcomeSink here.
+        err.print("[red]error:[/red] --batch needs the batch store, which is not wired in yet; use --records")
+        raise typer.Exit(ExitCode.bad_args)
+    try:
+        s = load_scenario(scenario)
+    except ScenarioError as e:
+        for p in e.problems:
+            err.print(p, markup=False, highlight=False)
+        raise typer.Exit(ExitCode.invalid_config) from None
+    assert records is not None
+    source: RecordSource = JsonlRecordSource(records)
+    log = SQLiteReceiptLog(journal)
+    out = outcomes.open("a", encoding="utf-8") if outcomes else None
+
+    def sink(o: Outcome) -> None:
+        err.print(f"[{_STYLE[o.kind]}]{o.kind:<9}[/] {o.record_id}  {o.message}", highlight=False)
+        if o.screenshot:
+            err.print(f"          screenshot {o.screenshot}  trace {o.trace}", highlight=False)
+        if out:
+            out.write(json.dumps({"kind": o.kind.value, "record_id": o.record_id, "key": o.key, "message": o.message,
+                                  "screenshot": o.screenshot and str(o.screenshot), "trace": o.trace and str(o.trace)},
+                                 ensure_ascii=False) + "\n")
+            out.flush()
+
+    try:
+        summary = run_scenario(s, source, log, sink, RunOptions(parallel=parallel, dry_run=dry_run,
+                                                                artifacts=artifacts, base_url=base_url))
+    finally:
+        log.close()
+        if out:
+            out.close()
+    c = summary.counts
+    err.print(f"keyed {c['keyed']}, skipped {c['skipped']}, sent back {c['sent_back']}, failed {c['failed']}, "
+              f"dry-run {c['dry_run']}, already done earlier {c['already_done']}; {summary.seconds:.1f} s, "
+              f"{summary.per_minute:.1f} records/min", highlight=False)
+    if summary.aborted:
+        err.print(f"[red]{summary.aborted}[/red]")
+    if c["failed"] or summary.aborted:
+        raise typer.Exit(ExitCode.other_error)
+
+
+@app.command()
+def bench(
+    records: Annotated[int, typer.Option(help="approved records to generate and key")] = 200,
+    parallel: Annotated[int, typer.Option(help="browser sessions keying at once")] = 2,
+    kill_at: Annotated[float, typer.Option(help="SIGKILL the runner when this share of records is verified")] = 0.5,
+    slow_rate: Annotated[float, typer.Option(help="share of the demo system's responses that are slow")] = 0.05,
+    session_lifetime: Annotated[float, typer.Option(help="seconds the demo system keeps a login")] = 60.0,
+    seed: Annotated[int, typer.Option(help="seed of the generated records")] = 20240131,
+    workdir: Annotated[Path | None, typer.Option(help="keep the database, journal and logs here")] = None,
+) -> None:
+    """Key generated records into the demo system, SIGKILL the runner half-way, resume, and check the result."""
+    from .bench import run_bench
+
+    ok = run_bench(n=records, parallel=parallel, kill_at=kill_at, slow_rate=slow_rate,
+                   session_lifetime=session_lifetime, seed=seed, workdir=workdir, console=err)
+    if not ok:
+        raise typer.Exit(ExitCode.other_error)

@@ -1,0 +1,509 @@
+"""Runs a keying scenario in headless Chromium: each record looked up, keyed, saved and read back exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from yomitori.errors import MissingDependency, YomitoriError
+from yomitori.forms_templates.contract import contract_forms
+from yomitori.values import NormalizationError, normalize
+
+from . import transforms
+from .keys import idempotency_key, redact, values_digest
+from .outcomes import Outcome, OutcomeKind, OutcomeSink
+from .receipts import TERMINAL, ReceiptLog, State
+from .scenario import (
+    CheckStep,
+    ClickStep,
+    Condition,
+    ExpectTextStep,
+    FillStep,
+    GotoStep,
+    IfStep,
+    ReadStep,
+    RepeatStep,
+    Scenario,
+    SelectStep,
+    SendBackStep,
+    Target,
+    WaitForStep,
+    action_of,
+)
+from .sources import RecordSource, SourceRecord
+
+CHROMIUM = os.environ.get("YOMITORI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@dataclass
+class RunOptions:
+    parallel: int = 1
+    dry_run: bool = False
+    artifacts: Path = Path("bot-artifacts")
+    base_url: str | None = None
+    max_consecutive_failures: int = 3  # a broken scenario stops the run instead of failing every record
+
+
+@dataclass
+class RunSummary:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        [*(k.value for k in OutcomeKind), "already_done"], 0))
+    seconds: float = 0.0
+    aborted: str = ""
+
+    @property
+    def per_minute(self) -> float:
+        done = self.counts["keyed"] + self.counts["skipped"] + self.counts["sent_back"]
+        return 60.0 * done / self.seconds if self.seconds else 0.0
+
+
+class SentBack(Exception):
+    """The target refused the record, or the read-back differed: back to review with the target's words."""
+
+
+class SessionExpired(Exception):
+    """The target ended the session; log in again and start the record over (from the lookup)."""
+
+
+class StepFailure(Exception):
+    """A step could not be done. `transient` failures (timeouts of a slow page, 5xx, lost connection) are retried."""
+
+    def __init__(self, where: str, detail: str, *, transient: bool) -> None:
+        self.where, self.detail, self.transient = where, redact(detail), transient
+        super().__init__(f"{where}: {self.detail}")
+
+
+@dataclass
+class _Ctx:
+    """What the steps of one record attempt can see."""
+
+    record: SourceRecord
+    section: str
+    secrets: dict[str, str]
+    dry_run: bool = False
+    committed: bool = False
+    mismatches: list[str] = field(default_factory=list)
+
+
+class _StopAtCommit(Exception):
+    """--dry-run reached the step that would save."""
+
+
+def locator(page: Page, t: Target, i: str | None) -> Locator:
+    """The Playwright locator for a scenario target; `{i}` is the current repeat group."""
+    def sub(s: str) -> str:
+        return s.replace("{i}", i) if i is not None else s
+
+    if t.label:
+        return page.get_by_label(sub(t.label), exact=t.exact)
+    if t.role:
+        return page.get_by_role(t.role, name=sub(t.name) if t.name else None, exact=t.exact)  # type: ignore[arg-type]
+    if t.test_id:
+        return page.get_by_test_id(sub(t.test_id))
+    if t.css:
+        return page.locator(sub(t.css))
+    if t.text:
+        return page.get_by_text(sub(t.text), exact=t.exact)
+    return page.get_by_placeholder(sub(t.placeholder or ""), exact=t.exact)
+
+
+class Worker:
+    """One browser context (one login session at the target) keying records one after another."""
+
+    def __init__(self, n: int, runner: Runner, context: BrowserContext) -> None:
+        self.n, self.runner, self.context = n, runner, context
+        self.s = runner.scenario
+        self.page: Page | None = None
+        self.logged_in = False
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _where(self, ctx: _Ctx, step: Any, i: str | None) -> str:
+        label = step.name or action_of(step)
+        spec = getattr(step, action_of(step).replace("if", "if_"), None)
+        target = f" [{spec.describe(i)}]" if isinstance(spec, Target) else ""
+        group = f" (group {i})" if i is not None else ""
+        return f"{ctx.section} step '{label}'{target}{group} at {Path(self.s.path).name}:{step.line}"
+
+    def _value(self, spec: Any, ctx: _Ctx, i: str | None) -> object:
+        if spec.secret is not None:
+            return ctx.secrets[spec.secret]
+        if spec.field is not None:
+            key = spec.field.replace("{i}", i) if i is not None else spec.field
+            return transforms.apply(ctx.record.values.get(key), spec.transform)
+        v = spec.value
+        return v.replace("{i}", i) if isinstance(v, str) and i is not None else v
+
+    async def _check(self, cond: Condition, i: str | None) -> bool:
+        assert self.page is not None
+        loc = locator(self.page, cond.visible, i) if cond.visible else self.page.get_by_text(cond.text or "")
+        if not cond.wait:
+            return await loc.first.is_visible()
+        try:
+            await loc.first.wait_for(state="visible", timeout=cond.wait * 1000)
+            return True
+        except PlaywrightTimeout:
+            return False
+
+    async def _navigated(self, response: Any, where: str) -> None:
+        if response is not None and response.status >= 500:
+            raise StepFailure(where, f"the target answered HTTP {response.status}", transient=True)
+
+    async def run_steps(self, steps: Iterable[Any], ctx: _Ctx, i: str | None = None) -> None:
+        for step in steps:
+            if step.when:
+                key = step.when.replace("{i}", i) if i is not None else step.when
+                if not ctx.record.values.get(key):
+                    continue
+            if step.commit and ctx.dry_run:
+                raise _StopAtCommit
+            where = self._where(ctx, step, i)
+            try:
+                await self._do(step, ctx, i, where)
+            except (SentBack, _StopAtCommit, StepFailure, SessionExpired):
+                raise
+            except PlaywrightTimeout as e:
+                await self._classify(e, where, ctx, navigation=False)
+            except PlaywrightError as e:
+                await self._classify(e, where, ctx, navigation=True)
+            if step.commit:
+                ctx.committed = True
+
+    async def _classify(self, e: Exception, where: str, ctx: _Ctx, *, navigation: bool) -> None:
+        """Turn a Playwright error into session expiry, a transient failure or a step failure."""
+        if self.s.session_expired is not None and self.page is not None:
+            with contextlib.suppress(PlaywrightError):
+                if await self._check(self.s.session_expired, None):
+                    self.logged_in = False
+                    raise SessionExpired(where) from None
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        transient = bool(re.search(r"net::ERR_|Navigation|navigation|Target page, context or browser has been closed",
+                                   str(e)))
+        raise StepFailure(where, message, transient=transient) from None
+
+    async def _do(self, step: Any, ctx: _Ctx, i: str | None, where: str) -> None:
+        page = self.page
+        assert page is not None
+        s = self.s
+        timeout = (step.timeout or s.timeouts.step) * 1000
+        nav_timeout = max(timeout, s.timeouts.navigation * 1000)
+        if isinstance(step, GotoStep):
+            url = step.goto if re.match(r"https?://", step.goto) else self.runner.base_url + step.goto
+            try:
+                response = await page.goto(url, timeout=nav_timeout)
+            except PlaywrightError as e:
+                raise StepFailure(where, str(e).splitlines()[0], transient=True) from None
+            await self._navigated(response, where)
+        elif isinstance(step, FillStep):
+            await locator(page, step.fill, i).fill(transforms.as_text(self._value(step.fill, ctx, i)), timeout=timeout)
+        elif isinstance(step, SelectStep):
+            value = transforms.as_text(self._value(step.select, ctx, i))
+            loc = locator(page, step.select, i)
+            if step.select.by == "label":
+                await loc.select_option(label=value, timeout=timeout)
+            else:
+                await loc.select_option(value=value, timeout=timeout)
+        elif isinstance(step, CheckStep):
+            await locator(page, step.check, i).set_checked(bool(self._value(step.check, ctx, i)), timeout=timeout)
+        elif isinstance(step, ClickStep):
+            await self._click(step, i, where, timeout, nav_timeout)
+        elif isinstance(step, WaitForStep):
+            await locator(page, step.wait_for, i).first.wait_for(state=step.wait_for.state, timeout=timeout)
+        elif isinstance(step, ExpectTextStep):
+            try:
+                await page.get_by_text(step.expect_text).first.wait_for(timeout=timeout)
+            except PlaywrightTimeout:
+                await self._classify(PlaywrightTimeout(f"expected text {step.expect_text!r} is not on the page"),
+                                     where, ctx, navigation=False)
+        elif isinstance(step, IfStep):
+            branch = step.then if await self._check(step.if_, i) else step.else_
+            await self.run_steps(branch, ctx, i)
+        elif isinstance(step, RepeatStep):
+            for group in step.repeat.over:
+                await self.run_steps(step.repeat.steps, ctx, str(group))
+        elif isinstance(step, SendBackStep):
+            spec = step.send_back
+            if spec.message_from is not None:
+                text = await locator(page, spec.message_from, i).first.inner_text(timeout=timeout)
+            else:
+                text = spec.message or ""
+            raise SentBack(redact(" ".join(text.split())))
+        elif isinstance(step, ReadStep):
+            await self._read(step, ctx, i, timeout)
+
+    async def _click(self, step: ClickStep, i: str | None, where: str, timeout: float, nav_timeout: float) -> None:
+        page = self.page
+        assert page is not None
+        spec = step.click
+        if spec.dialog:
+            answer = spec.dialog
+
+            async def on_dialog(dialog: Any) -> None:
+                await (dialog.accept() if answer == "accept" else dialog.dismiss())
+
+            page.once("dialog", on_dialog)
+        loc = locator(page, spec, i)
+        if not spec.navigates:
+            await loc.click(timeout=timeout)
+            return
+        # Find the element first, so a missing one is a step failure and not a navigation timeout.
+        await loc.wait_for(state="visible", timeout=timeout)
+        try:
+            async with page.expect_navigation(timeout=nav_timeout) as nav:
+                await loc.click(timeout=timeout)
+            response = await nav.value
+        except PlaywrightTimeout as e:
+            raise StepFailure(where, f"the page did not load after the click ({str(e).splitlines()[0]})",
+                              transient=True) from None
+        await self._navigated(response, where)
+
+    async def _read(self, step: ReadStep, ctx: _Ctx, i: str | None, timeout: float) -> None:
+        """Read a saved value back and compare it with the approved one, both in the contract's normal form."""
+        assert self.page is not None
+        spec = step.read
+        key = spec.field.replace("{i}", i) if i is not None else spec.field
+        text = (await locator(self.page, spec, i).first.inner_text(timeout=timeout)).strip()
+        contract_field = contract_forms()[ctx.record.form].fields[key]
+        expected = ctx.record.values.get(key)
+        label = f"{contract_field.label}（{key}）"
+        if spec.map:
+            if text not in spec.map:
+                ctx.mismatches.append(f"{label}: 画面の表示を読めません")
+                return
+            got: object = spec.map[text]
+        else:
+            try:
+                got = normalize(contract_field.type, text, choices=contract_field.choices)
+            except NormalizationError:
+                ctx.mismatches.append(f"{label}: 画面の表示を読めません")
+                return
+        if contract_field.type == "checkbox":
+            expected = bool(expected)
+        if got != expected:
+            if contract_field.type == "my_number":  # 特定個人情報: say that it differs, never what it is
+                ctx.mismatches.append(f"{label}: 登録内容が承認値と一致しません")
+            else:
+                ctx.mismatches.append(f"{label}: 登録内容「{got if got is not None else '（空欄）'}」"
+                                      f"承認値「{expected if expected is not None else '（空欄）'}」")
+
+    # -- one record --------------------------------------------------------------------------------
+    async def ensure_login(self, ctx: _Ctx) -> None:
+        if self.logged_in:
+            return
+        if self.page is None or self.page.is_closed():
+            self.page = await self.context.new_page()
+        await self.run_steps(self.s.login, _Ctx(ctx.record, "login", ctx.secrets))
+        self.logged_in = True
+
+    async def lookup(self, ctx: _Ctx) -> bool:
+        """Search the target for the record: True present, False positively absent; anything else is a failure."""
+        await self.run_steps(self.s.lookup.steps, _Ctx(ctx.record, "lookup", ctx.secrets))
+        lookup_where = f"lookup at {Path(self.s.path).name}"
+        deadline = time.monotonic() + self.s.timeouts.step
+        while True:
+            try:
+                if await self._check(self.s.lookup.present_if, None):
+                    return True
+                if await self._check(self.s.lookup.absent_if, None):
+                    return False
+            except PlaywrightError as e:
+                await self._classify(e, lookup_where, ctx, navigation=True)
+            if time.monotonic() > deadline:
+                await self._classify(PlaywrightTimeout("the page shows neither present_if nor absent_if"),
+                                     lookup_where, ctx, navigation=False)
+            await asyncio.sleep(0.1)
+
+    async def verify(self, ctx: _Ctx) -> list[str]:
+        vctx = _Ctx(ctx.record, "verify", ctx.secrets)
+        await self.run_steps(self.s.verify, vctx)
+        return vctx.mismatches
+
+    async def process(self, rec: SourceRecord) -> None:
+        r = self.runner
+        log = r.receipts
+        key = idempotency_key(log.secret(), rec.form, rec.values, self.s.idempotency_key)
+        digest = values_digest(log.secret(), rec.values)
+        if rec.form != self.s.form:
+            r.emit(Outcome(OutcomeKind.failed, rec.record_id, key,
+                           f"the record is a {rec.form}; this scenario keys {self.s.form}"))
+            return
+        prior = log.get(key)
+        # A record sent back comes round again only once review has changed it.
+        if prior is not None and prior.state in TERMINAL and (
+                prior.state != State.sent_back or prior.values_digest == digest):
+            r.summary.counts["already_done"] += 1
+            if prior.record_id != rec.record_id and not r.options.dry_run:
+                r.emit(Outcome(OutcomeKind.skipped, rec.record_id, key,
+                               f"same employer, person and year as record {prior.record_id} ({prior.state})"))
+            return
+        ours = prior is not None and prior.state not in TERMINAL  # we may have saved it before a crash
+        attempts = self.s.retry.attempts
+        ctx = _Ctx(rec, "lookup", r.secrets, dry_run=r.options.dry_run)
+        for attempt in range(1, attempts + 1):
+            ctx = _Ctx(rec, "lookup", r.secrets, dry_run=r.options.dry_run)
+            await self.context.tracing.start_chunk(title=f"{rec.record_id} attempt {attempt}")
+            try:
+                outcome = await self._attempt(rec, key, digest, ctx, ours)
+                await self.context.tracing.stop_chunk()
+                r.emit(outcome)
+                return
+            except SentBack as e:
+                await self.context.tracing.stop_chunk()
+                if not ctx.dry_run:
+                    log.mark(key, rec.record_id, State.sent_back, values_digest=digest, message=str(e))
+                r.emit(Outcome(OutcomeKind.sent_back, rec.record_id, key, str(e)))
+                return
+            except (SessionExpired, StepFailure) as e:
+                ours = ours or (not ctx.dry_run and log.get(key) is not None)
+                transient = isinstance(e, SessionExpired) or e.transient
+                if transient and attempt < attempts:
+                    await self.context.tracing.stop_chunk()
+                    self.logged_in = self.logged_in and not isinstance(e, SessionExpired)
+                    if isinstance(e, StepFailure):
+                        self.logged_in = False  # a fresh session is the surest start after a lost page
+                    await asyncio.sleep(self.s.retry.backoff[min(attempt - 1, len(self.s.retry.backoff) - 1)])
+                    continue
+                await self._fail(rec, key, digest, ctx, e)
+                return
+
+    async def _attempt(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, ours: bool) -> Outcome:
+        log = self.runner.receipts
+        await self.ensure_login(ctx)
+        present = await self.lookup(ctx)
+        if present and ctx.dry_run:
+            return Outcome(OutcomeKind.dry_run, rec.record_id, key, "already in the target; would skip")
+        if present and not ours:
+            log.mark(key, rec.record_id, State.skipped, values_digest=digest, message="already in the target")
+            return Outcome(OutcomeKind.skipped, rec.record_id, key, "already in the target")
+        if not present:
+            if not ctx.dry_run:
+                log.mark(key, rec.record_id, State.started, values_digest=digest)
+            kctx = _Ctx(rec, "key_in", ctx.secrets, dry_run=ctx.dry_run)
+            try:
+                await self.run_steps(self.s.key_in, kctx)
+            except _StopAtCommit:
+                return Outcome(OutcomeKind.dry_run, rec.record_id, key, "walked the scenario up to the save")
+            finally:
+                ctx.committed = kctx.committed
+            log.mark(key, rec.record_id, State.saved, values_digest=digest)
+            if not await self.lookup(ctx):
+                raise StepFailure("lookup after save", "the saved record is not found by the lookup", transient=False)
+        mismatches = await self.verify(ctx)
+        if mismatches:
+            message = redact("読み戻し不一致: " + "; ".join(mismatches))
+            log.mark(key, rec.record_id, State.sent_back, values_digest=digest, message=message)
+            return Outcome(OutcomeKind.sent_back, rec.record_id, key, message)
+        note = "keyed and read back" if not present else "found after an interrupted run and read back"
+        log.mark(key, rec.record_id, State.verified, values_digest=digest, message=note)
+        return Outcome(OutcomeKind.keyed, rec.record_id, key, note)
+
+    async def _fail(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, e: Exception) -> None:
+        r = self.runner
+        stem = f"{re.sub(r'[^0-9A-Za-z_.-]+', '_', rec.record_id)}-{key[:8]}-{datetime.now():%Y%m%d-%H%M%S-%f}"
+        r.options.artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shot, trace = r.options.artifacts / f"{stem}.png", r.options.artifacts / f"{stem}.trace.zip"
+        try:
+            assert self.page is not None
+            await self.page.screenshot(path=str(shot), full_page=True, timeout=10_000)
+        except (PlaywrightError, AssertionError):
+            shot = None  # type: ignore[assignment]
+        try:
+            await self.context.tracing.stop_chunk(path=str(trace))
+        except PlaywrightError:
+            trace = None  # type: ignore[assignment]
+        message = str(e) if isinstance(e, StepFailure) else f"the target's session ended repeatedly ({e})"
+        if ctx.committed:
+            message += "; the save step had run: the next run looks the record up before keying anything"
+        else:
+            message += "; nothing was saved (the save step was not reached)"
+        message = redact(message)
+        if not ctx.dry_run:
+            r.receipts.mark(key, rec.record_id, State.failed, values_digest=digest, message=message,
+                            artifacts=tuple(str(p) for p in (shot, trace) if p))
+        self.logged_in = False
+        r.emit(Outcome(OutcomeKind.failed, rec.record_id, key, message, shot, trace))
+
+
+class Runner:
+    """Keys the records of a source with a scenario; outcomes go to `sink`, states to the receipt log."""
+
+    def __init__(self, scenario: Scenario, receipts: ReceiptLog, sink: OutcomeSink, options: RunOptions) -> None:
+        self.scenario, self.receipts, self.sink, self.options = scenario, receipts, sink, options
+        self.base_url = scenario.url(options.base_url)
+        self.secrets = {name: ref.resolve(name) for name, ref in scenario.credentials.items()}
+        self.summary = RunSummary()
+        self._consecutive_failures = 0
+
+    def emit(self, outcome: Outcome) -> None:
+        self.summary.counts[outcome.kind.value] += 1
+        if outcome.kind == OutcomeKind.failed:
+            self._consecutive_failures += 1
+            if self._consecutive_failures >= self.options.max_consecutive_failures and not self.summary.aborted:
+                self.summary.aborted = (f"stopped after {self._consecutive_failures} failures in a row: "
+                                        "the scenario or the target needs a look")
+        else:
+            self._consecutive_failures = 0
+        self.sink(outcome)
+
+    async def run(self, source: RecordSource) -> RunSummary:
+        if not Path(CHROMIUM).exists():
+            raise MissingDependency(f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+                                    "(apt-get install chromium) or set YOMITORI_CHROMIUM")
+        started = time.monotonic()
+        queue: asyncio.Queue[SourceRecord | None] = asyncio.Queue(maxsize=self.options.parallel * 2)
+        inflight: dict[str, asyncio.Lock] = {}
+        async with async_playwright() as pw:
+            browser: Browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                workers = []
+                for n in range(self.options.parallel):
+                    context = await browser.new_context(locale="ja-JP")
+                    context.set_default_timeout(self.scenario.timeouts.step * 1000)
+                    context.set_default_navigation_timeout(self.scenario.timeouts.navigation * 1000)
+                    await context.tracing.start(screenshots=True, snapshots=True)
+                    workers.append(Worker(n, self, context))
+
+                async def work(w: Worker) -> None:
+                    while (rec := await queue.get()) is not None:
+                        if self.summary.aborted:
+                            continue
+                        # Two records with the same key never run at once: the second would not see the first.
+                        key = idempotency_key(self.receipts.secret(), rec.form, rec.values,
+                                              self.scenario.idempotency_key)
+                        async with inflight.setdefault(key, asyncio.Lock()):
+                            await w.process(rec)
+
+                tasks = [asyncio.create_task(work(w)) for w in workers]
+                for rec in source:
+                    if self.summary.aborted:
+                        break
+                    await queue.put(rec)
+                for _ in tasks:
+                    await queue.put(None)
+                await asyncio.gather(*tasks)
+            finally:
+                await browser.close()
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+
+def run_scenario(scenario: Scenario, source: RecordSource, receipts: ReceiptLog, sink: OutcomeSink,
+                 options: RunOptions | None = None) -> RunSummary:
+    """Synchronous entry point for the CLI and the batch jobs."""
+    options = options or RunOptions()
+    if options.parallel < 1:
+        raise YomitoriError("--parallel must be 1 or more")
+    return asyncio.run(Runner(scenario, receipts, sink, options).run(source))
