@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from yomitori.batch_cli import register as register_batch_commands
+from yomitori.bots.cli import app as bot_app
 from yomitori.errors import ExitCode, YomitoriError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -106,6 +107,7 @@ def templates() -> None:
         typer.echo(f"{t.id}\t{len(t.fields)} fields\t{t.title}")
 
 
+app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
 
 
