@@ -20,7 +20,7 @@ from yomitori.values import NormalizationError, normalize
 from yomitori.wareki import WarekiError, to_gregorian
 
 from .engine import Reading
-from .japanese import ambiguous_variants, fix_address, fix_text
+from .japanese import ambiguous_variants, fix_address, fix_kana, fix_text
 from .preprocess import PX_PER_MM, Registered
 
 Box = tuple[float, float, float, float]
@@ -409,10 +409,18 @@ def _join_lines(lines: list[str]) -> str:
     return text
 
 
+# A written 〒 before the code reads as a digit (5, 7, T): a postal code has three digits before its hyphen.
+_POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\d{4})$")
+
+
 def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
     fixed = fix_text(text) if f.allowed == "any" else text
     if f.type == "text" and not f.key.endswith(NAME_KEYS_SUFFIX):
         fixed = fix_address(fixed)
+    elif f.type == "kana":
+        fixed = fix_kana(fixed)
+    elif f.type == "postal_code":
+        fixed = _POSTAL_MARK.sub(r"\1", fixed)
     reasons: list[str] = []
     try:
         value = normalize(f.type, fixed)

@@ -40,19 +40,60 @@ _ONE_AFTER_KANJI = re.compile(rf"(?<=[{_KANJI}])ー")
 _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Variant forms a payroll program never prints in an address or a company name.
 _ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静"})
+# 丁目 after a block number: 目 loses a stroke (日, 月) and 丁 its hook (T) on a poor scan; 丁日 is no word.
+_CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下]\s*[目日月HＨ](?=\s*\d)")
+# A single katakana between kanji is the kanji it looks like (第ニビル → 第二ビル, 山ロ → 山口), and one of
+# those kanji inside a katakana word is the katakana (口イヤル → ロイヤル). Only pairs that look alike.
+_KATAKANA_TO_KANJI = {"ニ": "二", "ロ": "口", "エ": "工", "ハ": "八", "タ": "夕", "ト": "卜"}  # not カ: 三カ月
+_KANJI_TO_KATAKANA = {v: k for k, v in _KATAKANA_TO_KANJI.items()}
+_LONE_KATAKANA = re.compile(rf"(?<=[{_KANJI}])([{''.join(_KATAKANA_TO_KANJI)}])(?=[{_KANJI}]|$|\s)")
+_KANJI_IN_KATAKANA = re.compile(
+    rf"(?:(?<=[{_KATAKANA}ー])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]|$|\s))"
+    rf"|(?:(?<![{_KANJI}])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]{{2}}))"
+)
+# Yen amounts have no decimals: 30.000円 is 30,000円 with the comma read as a point.
+_YEN_POINT = re.compile(r"(?<=\d)[.．](?=\d{3}(?:[,.．]\d{3})*円)")
 
 
 def fix_text(text: str) -> str:
-    """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens."""
+    """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens,
+    katakana/kanji look-alikes that the neighbours decide, yen amounts' commas."""
     text = text.translate(CHINESE_TO_JAPANESE)
     text = _LONG_VOWEL_LOOKALIKES.sub("ー", text)
+    text = _KANJI_IN_KATAKANA.sub(lambda m: _KANJI_TO_KATAKANA[m[1] or m[2]], text)
     text = _ONE_AFTER_KANJI.sub("一", text)
+    text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
+    text = text.replace("第ニ", "第二")  # an ordinal: 第二ビル
+    text = _YEN_POINT.sub(",", text)
     return _DIGIT_DASH.sub("-", text)
 
 
 def fix_address(text: str) -> str:
-    """Addresses and company names: the place-name ケ and common forms of rare variants."""
+    """Addresses and company names: 丁目, the place-name ケ and common forms of rare variants."""
+    text = _CHOME.sub("丁目", text)
     return _KE_BETWEEN_KANJI.sub("ケ", text.translate(_ADDRESS_VARIANTS))
+
+
+# Small kana only follow certain kana: ャュョ an い-row one (キャ, シュ), ァィゥェォ one of フ, ウ, テ, デ,
+# チ, シ, ジ, ツ, ヴ, ク, グ, ト, ド (ファ, ウィ, ティ); ッ never ends a word or precedes a vowel or ン.
+# A small kana anywhere else is the full-size kana the recognizer shrank.
+_SMALL_TO_FULL = str.maketrans("ァィゥェォャュョッ", "アイウエオヤユヨツ")
+_I_ROW = set("キシチニヒミリギジビピヂ")
+_BEFORE_SMALL_VOWEL = set("フウテデチシジツヴクグトド")
+
+
+def fix_kana(text: str) -> str:
+    """Full-size kana where a small one cannot stand (a reading field: names in katakana)."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < len(text) else " "
+        if (ch in "ャュョ" and prev not in _I_ROW) or (ch in "ァィゥェォ" and prev not in _BEFORE_SMALL_VOWEL):
+            ch = ch.translate(_SMALL_TO_FULL)
+        elif ch == "ッ" and (nxt in " アイウエオンー" or prev == " "):
+            ch = "ツ"
+        out.append(ch)
+    return "".join(out)
 
 
 def ambiguous_variants(text: str) -> list[str]:
