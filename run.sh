@@ -25,7 +25,7 @@ python_env() {
   if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -e '.[dev]'
+    "$VENV/bin/pip" install -q -e '.[dev,train]'  # train: the CPU torch wheel, for the classifier's training test
     touch "$VENV/.installed"
   fi
 }

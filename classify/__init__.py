@@ -1,5 +1,5 @@
 """Page classification: which form and layout a page is, or `unknown`."""
 
-from .layout_match import Classification, classify
+from .fusion import Classification, classify
 
 __all__ = ["Classification", "classify"]

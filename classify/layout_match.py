@@ -1,8 +1,7 @@
-"""Classify a page by how well each template's printed form lines up with it after registration.
+"""Registration as a classification signal: how well each template's printed form lines up with the page.
 
 The page's outer frame is registered onto every layout (in each of the four rotations); the layout
-whose blank form is best found on the page wins, if it is found well enough. A page with no frame or
-no convincing match is `unknown`: it is never forced into a form.
+whose blank form is best found on the page is the candidate. A page with no frame has no candidate.
 """
 
 from __future__ import annotations
@@ -13,31 +12,34 @@ from dataclasses import dataclass
 import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate
-from yomitori.forms_templates.contract import UNKNOWN_FORM
 from yomitori.ocr.preprocess import Registered, find_frame, register
 
 MATCH_THRESHOLD = 0.55  # share of the layout's printed ink found on the page
+STRONG_MATCH = 0.8  # registration alone is enough unless another signal objects
 
 
 @dataclass(frozen=True)
-class Classification:
-    form: str
-    layout: str | None
-    confidence: float
-    registered: Registered | None
+class LayoutMatch:
+    best: Registered | None  # the best-registered layout, whatever its score
+    runner_up: float  # the second-best score (another layout)
+    frame: bool  # the page has a ruled frame at all
+
+    @property
+    def score(self) -> float:
+        return self.best.score if self.best else 0.0
+
+    @property
+    def matched(self) -> Registered | None:
+        """The best layout if it is found well enough to read the page with it."""
+        return self.best if self.best is not None and self.best.score >= MATCH_THRESHOLD else None
 
 
-def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate]) -> Classification:
+def match_layouts(gray: np.ndarray, layouts: Iterable[LayoutTemplate]) -> LayoutMatch:
     corners = find_frame(gray)
     if corners is None:
-        return Classification(UNKNOWN_FORM, None, 0.99, None)
-    candidates = [r for t in layouts if (r := register(gray, t, corners)) is not None]
+        return LayoutMatch(None, 0.0, False)
+    candidates = sorted((r for t in layouts if (r := register(gray, t, corners)) is not None),
+                        key=lambda r: r.score, reverse=True)
     if not candidates:
-        return Classification(UNKNOWN_FORM, None, 0.9, None)
-    candidates.sort(key=lambda r: r.score, reverse=True)
-    best = candidates[0]
-    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if best.score < MATCH_THRESHOLD:
-        return Classification(UNKNOWN_FORM, None, float(1 - best.score), None)
-    confidence = float(min(0.999, best.score * (1 - runner_up / max(best.score, 1e-6)) + 0.5))
-    return Classification(best.template.form, best.template.layout, confidence, best)
+        return LayoutMatch(None, 0.0, True)
+    return LayoutMatch(candidates[0], candidates[1].score if len(candidates) > 1 else 0.0, True)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from yomitori.batch_cli import register as register_batch_commands
 from yomitori.bots.cli import app as bot_app
+from yomitori.classify.cli import app as classifier_app
 from yomitori.errors import ExitCode, YomitoriError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -109,6 +110,9 @@ def templates() -> None:
 
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
+
+
+app.add_typer(classifier_app)  # train-classifier, bench-classify
 
 
 def main() -> None:

@@ -1,0 +1,49 @@
+"""The page classifier's ONNX weights in `models/`, pinned by SHA-256 and loaded offline.
+
+`yomitori train-classifier` writes the `.onnx` file and a `.json` beside it (classes, input size, how it
+was trained); the checksum below is updated by hand after retraining (the command prints it), so a
+swapped or damaged file is refused rather than quietly misclassifying pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from yomitori.errors import MissingDependency
+
+MODELS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class PageModel:
+    onnx: Path
+    sha256: str
+
+    @property
+    def meta(self) -> Path:
+        return self.onnx.with_suffix(".json")
+
+
+PAGE_CNN = PageModel(MODELS_DIR / "page_cnn.onnx", "5c50d471e9831ee935c8c7ee9c78ea59fbe2a45e8d4f321542fb28a08e28bf56")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verified_model(model: PageModel | None = None) -> tuple[Path, Path]:
+    """Paths of the ONNX file and its metadata after the checksum matched; MissingDependency otherwise."""
+    model = model or PAGE_CNN
+    if not model.onnx.is_file() or not model.meta.is_file():
+        raise MissingDependency(f"page classifier {model.onnx} (or its .json) is missing; reinstall yomitori")
+    digest = sha256_of(model.onnx)
+    if digest != model.sha256:
+        raise MissingDependency(f"page classifier {model.onnx} has SHA-256 {digest}, expected {model.sha256}; "
+                                "reinstall yomitori or retrain with `yomitori train-classifier`")
+    return model.onnx, model.meta

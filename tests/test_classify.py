@@ -1,0 +1,124 @@
+"""Page classification: generated form pages classify right, non-form pages come back unknown, fusion rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from yomitori.classify import classify
+from yomitori.classify.fusion import decide
+from yomitori.classify.page_cnn import CNNVote, PageCNN
+from yomitori.classify.title_cues import match_titles
+from yomitori.errors import MissingDependency
+from yomitori.forms_templates import templates
+from yomitori.forms_templates.contract import UNKNOWN_FORM
+from yomitori.models.page_classifier import PAGE_CNN, PageModel, sha256_of, verified_model
+from yomitori.ocr.preprocess import Registered, to_working
+from yomitori.synth.generate import generate
+from yomitori.synth.unknown_pages import KINDS, unknown_page
+
+
+def _gray(image) -> np.ndarray:
+    return to_working(np.asarray(image.convert("RGB")))
+
+
+def test_shipped_weights_are_checksummed_small_and_know_every_class(tmp_path):
+    onnx, meta = verified_model()
+    assert onnx.stat().st_size <= 10 * 1024 * 1024
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    assert info["sha256"] == PAGE_CNN.sha256 == sha256_of(onnx)
+    assert UNKNOWN_FORM in info["classes"]
+    assert set(info["classes"]) - {UNKNOWN_FORM} <= set(templates())  # never names a layout that does not exist
+    # A damaged copy is refused before onnxruntime ever sees it.
+    bad = tmp_path / "page_cnn.onnx"
+    shutil.copy(onnx, bad)
+    shutil.copy(meta, bad.with_suffix(".json"))
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(MissingDependency, match="SHA-256"):
+        PageCNN(PageModel(bad, PAGE_CNN.sha256))
+
+
+@pytest.mark.parametrize("layout_id", sorted(templates()))
+def test_generated_pages_of_every_layout_classify_right(layout_id):
+    t = templates()[layout_id]
+    for seed in (501, 502):
+        c = classify(_gray(generate(t, seed).image), templates().values())
+        assert (c.form, c.layout) == (t.form, t.layout), c.signals
+        assert c.registered is not None and c.confidence > 0.5
+
+
+def test_sideways_page_is_classified_and_turned_upright():
+    t = templates()["kyuyo_soukatsuhyo/national"]
+    gray = _gray(generate(t, 503, clean=True).image)
+    c = classify(np.ascontiguousarray(np.rot90(gray)), templates().values())
+    assert (c.form, c.layout) == (t.form, t.layout)
+    assert c.rotation in (90, 270) and c.registered is not None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_non_form_pages_come_back_unknown(kind):
+    for seed in (11, 12):
+        page = unknown_page(seed, kind, held_out=True)
+        c = classify(_gray(page.image), templates().values())
+        assert c.form == UNKNOWN_FORM and c.layout is None and c.registered is None, (kind, c.signals)
+
+
+def test_title_cues_name_our_forms_and_spot_other_documents():
+    layouts = list(templates().values())
+    assert match_titles(["令和6年分 給与支払報告書（総括表）"], layouts).form == "kyuyo_soukatsuhyo"
+    assert match_titles(["給与支払報告書(個人別明細書)"], layouts).form == "kyuyo_shiharai_hokokusho"
+    other = match_titles(["住民票の写し"], layouts)
+    assert other.form is None and other.foreign
+    assert match_titles(["給与所得の源泉徴収票"], layouts).form is None
+
+
+# ---------------------------------------------------------------- the fusion rule
+
+
+def _vote(**probs: float) -> CNNVote:
+    return CNNVote({k.replace("__", "/"): v for k, v in probs.items()}, 0, 0.99)
+
+
+def _reg(layout_id: str, score: float) -> Registered:
+    return Registered(templates()[layout_id], np.zeros((4, 4), np.uint8), 0, score)
+
+
+def _cue(form: str | None, sim: float, foreign: bool = False):
+    from yomitori.classify.title_cues import TitleCue
+
+    return TitleCue(form, sim, "", foreign)
+
+
+SOU = "kyuyo_soukatsuhyo__national"
+
+
+def test_two_agreeing_signals_accept_the_registered_layout():
+    c = decide(_reg("kyuyo_soukatsuhyo/national", 0.7), 0.7, _vote(**{SOU: 0.1, "unknown": 0.9}),
+               _cue("kyuyo_soukatsuhyo", 0.95))
+    assert (c.form, c.layout) == ("kyuyo_soukatsuhyo", "national") and c.registered is not None
+
+
+def test_a_strong_registration_is_vetoed_by_a_foreign_title_or_a_sure_cnn():
+    reg = _reg("kyuyo_soukatsuhyo/national", 0.9)
+    assert decide(reg, 0.9, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue(None, 0.2, foreign=True)).form == UNKNOWN_FORM
+    assert decide(reg, 0.9, _vote(**{SOU: 0.02, "unknown": 0.98}), _cue(None, 0.0)).form == UNKNOWN_FORM
+    # With no objection, a strong registration stands alone (title unreadable, CNN unsure).
+    assert decide(reg, 0.9, _vote(**{SOU: 0.4, "unknown": 0.6}), _cue(None, 0.0)).layout == "national"
+
+
+def test_a_new_layout_of_a_known_form_gets_the_form_without_a_layout_only_when_title_and_cnn_agree():
+    c = decide(None, 0.3, _vote(**{SOU: 0.8, "unknown": 0.2}), _cue("kyuyo_soukatsuhyo", 0.9))
+    assert (c.form, c.layout, c.registered) == ("kyuyo_soukatsuhyo", None, None)
+    assert decide(None, 0.3, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue("kyuyo_soukatsuhyo", 0.9)).form == UNKNOWN_FORM
+    assert decide(None, 0.3, _vote(**{SOU: 0.9, "unknown": 0.1}), _cue(None, 0.1)).form == UNKNOWN_FORM
+
+
+def test_a_title_of_another_form_contradicts_registration():
+    c = decide(_reg("kyuyo_soukatsuhyo/national", 0.85), 0.85, _vote(**{SOU: 0.9, "unknown": 0.1}),
+               _cue("idou_todokede", 0.9))
+    assert c.form == UNKNOWN_FORM
