@@ -12,7 +12,7 @@ import secrets
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from yomitori.errors import YomitoriError
 from yomitori.extract import ExtractionPool, PageResult
 from yomitori.forms_templates import templates
 
@@ -50,6 +51,8 @@ class Scores:
     by_type: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_writing: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_form: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_layout: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    classified_by_layout: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_font: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     errors: list[dict[str, object]] = field(default_factory=list)
 
@@ -62,8 +65,10 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
     s = Scores()
     for r in results:
         t = truths[Path(r.source).name]
+        layout_id = f"{t['form']}/{t['layout']}"
         s.classified.add(r.form == t["form"] and r.layout == t["layout"])
-        layout = templates()[f"{t['form']}/{t['layout']}"]
+        s.classified_by_layout[layout_id].add(r.form == t["form"] and r.layout == t["layout"])
+        layout = templates()[layout_id]
         writing = "hand" if t["hand"] else "print"
         for f in layout.fields:
             want = t["truth"].get(f.key)
@@ -77,6 +82,7 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
                 s.by_type[f.type].add(ok)
                 s.by_writing[writing].add(ok)
                 s.by_form[t["form"]].add(ok)
+                s.by_layout[layout_id].add(ok)
                 s.by_font[t["font"]].add(ok)
             if not ok and len(s.errors) < 200:
                 s.errors.append({"source": t["source"], "field": f.key, "want": want, "got": got,
@@ -94,18 +100,21 @@ def _generate(job: tuple[str, int, bool, str]) -> dict[str, object]:
     return Written(save_scan(sample, stem), sample).truth_record()
 
 
-def run_bench(*, pages: int, seed: int | None, workers: int, out: Path, engine: str, console: Console) -> dict:
+def run_bench(*, pages: int, seed: int | None, workers: int, out: Path, engine: str, console: Console,
+              layouts: Sequence[str] | None = None) -> dict:
+    """Bench every bundled layout, or only `layouts` (ids `form/layout`, or a form key for all its layouts)."""
+    chosen = _chosen_layouts(layouts)
     seed = seed if seed is not None else TUNING_SEEDS + secrets.randbelow(10**9)
     console.print(f"benchmark seed {seed} ({pages} pages per layout and writing), {workers} worker(s), {engine}")
     with tempfile.TemporaryDirectory(prefix="yomitori-bench-") as tmp:
-        jobs = [(lid, seed + i, hand, tmp) for lid in templates() for hand in (False, True) for i in range(pages)]
+        jobs = [(lid, seed + i, hand, tmp) for lid in chosen for hand in (False, True) for i in range(pages)]
         t0 = time.perf_counter()
         with ProcessPoolExecutor(workers) as pool:
             truth_rows = list(pool.map(_generate, jobs, chunksize=2))
         console.print(f"generated {len(truth_rows)} pages in {time.perf_counter() - t0:.1f}s")
         truths = {str(t["source"]): t for t in truth_rows}
         paths = {lid: [str(Path(tmp) / str(t["source"])) for t in truth_rows if f"{t['form']}/{t['layout']}" == lid]
-                 for lid in templates()}
+                 for lid in chosen}
         results: list[PageResult] = []
         speed: dict[str, float] = {}
         with ExtractionPool(workers, engine) as pool:
@@ -122,6 +131,17 @@ def run_bench(*, pages: int, seed: int | None, workers: int, out: Path, engine: 
     return report
 
 
+def _chosen_layouts(wanted: Sequence[str] | None) -> list[str]:
+    every = list(templates())
+    if not wanted:
+        return every
+    chosen = [lid for lid in every if lid in wanted or lid.split("/")[0] in wanted]
+    unknown = [w for w in wanted if not any(lid == w or lid.split("/")[0] == w for lid in every)]
+    if unknown:
+        raise YomitoriError(f"no bundled layout {', '.join(unknown)}; `yomitori templates` lists them")
+    return chosen
+
+
 def _rates(d: dict[str, Tally]) -> dict[str, dict[str, float | int | None]]:
     return {k: {"accuracy": v.rate, "fields": v.total} for k, v in sorted(d.items())}
 
@@ -136,6 +156,7 @@ def _report(s: Scores, speed: dict[str, float], **meta: object) -> dict:
         "counts": {"fields": s.all_fields.total, "non_blank": s.non_blank.total, "blank": s.blank_null.total,
                    "pages": s.classified.total},
         "by_writing": _rates(s.by_writing), "by_type": _rates(s.by_type), "by_form": _rates(s.by_form),
+        "by_layout": _rates(s.by_layout), "classification_by_layout": _rates(s.classified_by_layout),
         "by_font": _rates(s.by_font),
         "pages_per_second": {k: round(v, 3) for k, v in speed.items()},
         "errors_sample": s.errors,
@@ -150,13 +171,16 @@ def _print(r: dict, console: Console) -> None:
     a = r["accuracy"]
     console.print(f"non-blank fields right: {_pct(a['non_blank_fields'])}   all fields: {_pct(a['all_fields'])}   "
                   f"blank → null: {_pct(a['blank_fields_null'])}   classification: {_pct(a['classification'])}")
-    for title in ("by_writing", "by_form", "by_type", "by_font"):
+    for title in ("by_writing", "by_form", "by_layout", "by_type", "by_font"):
         table = Table(title=title.replace("_", " "))
         table.add_column("")
         table.add_column("non-blank accuracy", justify="right")
         table.add_column("fields", justify="right")
+        if title == "by_layout":
+            table.add_column("classified", justify="right")
         for k, v in r[title].items():
-            table.add_row(k, _pct(v["accuracy"]), str(v["fields"]))
+            extra = [_pct(r["classification_by_layout"][k]["accuracy"])] if title == "by_layout" else []
+            table.add_row(k, _pct(v["accuracy"]), str(v["fields"]), *extra)
         console.print(table)
     for k, v in r["pages_per_second"].items():
         console.print(f"speed {k}: {v:.2f} pages/s")

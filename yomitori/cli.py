@@ -92,11 +92,12 @@ def bench(
     workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
     out: Annotated[Path, typer.Option(help="where to write the numbers")] = Path("bench-results/bench.json"),
     engine: Annotated[str, typer.Option(help="recognizer: ppocr, tesseract or paddle")] = "ppocr",
+    layout: Annotated[list[str] | None, typer.Option(help="layout ids form/layout or form keys; default all")] = None,
 ) -> None:
     """Generate an unseen test set, extract it, print accuracy and speed, and write them as JSON."""
     from yomitori.bench import run_bench
 
-    run_bench(pages=pages, seed=seed, workers=workers, out=out, engine=engine, console=err)
+    run_bench(pages=pages, seed=seed, workers=workers, out=out, engine=engine, console=err, layouts=layout)
 
 
 @app.command()
