@@ -77,6 +77,14 @@ def test_batch_runs_in_process_and_every_page_is_accounted_for(rt, scans):
         assert right / len(filled) >= 0.85
         assert all(set(f) == {"value", "confidence", "review"} for f in record["fields"].values())
 
+    with rt.store.tenant() as repo:  # the 総括表 heads the 明細書 behind it, and is checked against them
+        docs = repo.documents(batch_id)
+        soukatsu, bundled = docs[2], docs[3]
+        assert bundled.bundle_id == soukatsu.id and docs[0].bundle_id is None
+        reported = next(f for f in soukatsu.fields if f.key == "reported_recipients").value
+        mismatch = [x for x in soukatsu.findings if x["rule"] == "bundle_count_mismatch"]
+        assert bool(mismatch) == (reported not in (None, 1))
+
 
 def test_stages_rerun_without_duplicates_and_a_reviewers_value_survives(rt, scans):
     files, _ = scans

@@ -38,6 +38,7 @@ from yomitori.store.repo import TenantRepo
 
 log = logging.getLogger(__name__)
 
+SOUKATSU, HOKOKUSHO, IDOU = "kyuyo_soukatsuhyo", "kyuyo_shiharai_hokokusho", "idou_todokede"
 MAX_ATTEMPTS = 3  # a page whose extraction crashed its worker this often is reported as an error, not retried
 _extractor: Extractor | None = None
 
@@ -106,7 +107,7 @@ def ingest_source(tenant: str, source_id: int) -> int:
             .execution_options(synchronize_session=False))
         if done.rowcount and failure:
             log.warning("batch %s: input %d could not be read: %s", batch_id, source_id, failure)
-        repo.finish_if_complete(batch_id)
+        repo.finish_if_complete(batch_id, before=link_bundles)
     return count
 
 
@@ -167,7 +168,7 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
                 written.append(page_id)
         batch_ids = set(repo.session.scalars(sa.select(Page.batch_id).where(Page.id.in_(page_ids))))
         for batch_id in batch_ids:
-            repo.finish_if_complete(batch_id)  # when the last pages were errors
+            repo.finish_if_complete(batch_id, before=link_bundles)  # when the last pages were errors
     to_validate = [pid for pid in written if results[pid].form != ERROR_FORM]
     _submit_chunks(rt, tenant, validate_pages, to_validate, size=len(to_validate) or 1)
     return len(written)
@@ -250,15 +251,18 @@ def validate_pages(tenant: str, page_ids: list[int]) -> int:
             page.status = PageStatus.done
             n += 1
         for batch_id in {p.batch_id for p in pages}:
-            repo.finish_if_complete(batch_id)
+            repo.finish_if_complete(batch_id, before=link_bundles)
     return n
 
 
 def gate_document(repo: TenantRepo, doc: Document) -> None:
     """The confidence gate plus the validators: a field named by an error finding goes to review."""
     fields = list(repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id)))
-    findings = run_validators(doc.form, {f.key: f.value for f in fields})
-    doc.findings = findings
+    doc.findings = run_validators(doc.form, {f.key: f.value for f in fields})
+    _apply_findings(repo, doc, fields, doc.findings)
+
+
+def _apply_findings(repo: TenantRepo, doc: Document, fields: list[Field], findings: list[dict[str, Any]]) -> None:
     named: dict[str, list[dict[str, Any]]] = {}
     for finding in findings:
         for key in _finding_keys(finding):
@@ -267,20 +271,70 @@ def gate_document(repo: TenantRepo, doc: Document) -> None:
         f.findings = named.get(f.key, [])
         if f.status in (FieldStatus.corrected, FieldStatus.approved):
             continue
-        blocking = any(str(x.get("severity", "error")).lower() == "error" for x in f.findings)
-        f.review = f.review or blocking
-        f.status = FieldStatus.needs_review if f.review else FieldStatus.auto
+        blocking = any(_is_error(x) for x in f.findings) or any(_is_error(x) and not _finding_keys(x)
+                                                                 for x in findings)
+        f.status = FieldStatus.needs_review if f.review or blocking else FieldStatus.auto
     repo.session.flush()
     repo.refresh_document_status(doc)
 
 
+def _is_error(finding: dict[str, Any]) -> bool:
+    return str(finding.get("severity", "error")).lower() == "error"
+
+
 def run_validators(form: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """`yomitori.validation.validate_document(form, values)` as plain dicts; no findings until that module exists."""
+    """`yomitori.validation.validate_document(form, values)` as plain dicts (fields, rule, message, severity).
+
+    A page no layout matched has no form to check. A validator that crashes sends the document to review
+    rather than stopping the batch.
+    """
+    from yomitori.forms_templates.contract import contract_forms
+
     try:
         from yomitori.validation import validate_document
-    except ImportError:
+    except ImportError:  # an installation without validators: the extractor's confidence gate alone
         return []
-    return [_as_dict(f) for f in validate_document(form, values)]
+    if form not in contract_forms():
+        return []
+    try:
+        return [_as_dict(f) for f in validate_document(form, values)]
+    except Exception:
+        log.exception("validators failed on a %s document", form)
+        return [{"fields": sorted(values), "rule": "validation_failed", "severity": "error",
+                 "message": "検証処理でエラーが発生しました。全項目を確認してください"}]
+
+
+def link_bundles(repo: TenantRepo, batch_id: int) -> None:
+    """A 総括表 heads the 明細書 that follow it (in submission order) until the next 総括表 or 異動届出書.
+
+    The 総括表 is then checked against its bundle (報告人員 = number of 明細書, same year and payer).
+    """
+    head: Document | None = None
+    bundles: dict[int, list[Document]] = {}
+    for doc in repo.documents(batch_id):
+        if doc.form == SOUKATSU:
+            head = doc
+            bundles[doc.id] = []
+        elif doc.form == HOKOKUSHO and head is not None:
+            doc.bundle_id = head.id
+            bundles[head.id].append(doc)
+        elif doc.form == IDOU:
+            head = None
+    try:
+        from yomitori.validation import check_bundle
+    except ImportError:
+        return
+    for head_id, members in bundles.items():
+        head = repo.get(Document, head_id)
+        values = {f.key: f.value for f in head.fields}
+        try:
+            found = [_as_dict(f) for f in check_bundle(values, len(members),
+                                                       meisai=[{f.key: f.value for f in m.fields} for m in members])]
+        except Exception:
+            log.exception("bundle check failed on document %d", head_id)
+            continue
+        head.findings = [x for x in head.findings if not str(x.get("rule", "")).startswith("bundle_")] + found
+        _apply_findings(repo, head, list(head.fields), head.findings)
 
 
 def _as_dict(finding: object) -> dict[str, Any]:
@@ -391,7 +445,7 @@ def reconcile(rt: Runtime, tenant: str, batch_id: int) -> int:
             sa.or_(Page.lease_owner.is_(None), Page.lease_owner.in_(dead), Page.lease_until < now))
             .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
         if not (sources or to_extract or to_validate):
-            repo.finish_if_complete(batch_id)
+            repo.finish_if_complete(batch_id, before=link_bundles)
     return len(sources) + _submit_chunks(rt, tenant, extract_pages, to_extract) + \
         _submit_chunks(rt, tenant, validate_pages, to_validate, size=64)
 

@@ -209,7 +209,7 @@ class Field(TenantScoped, Base):
     extracted_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # what OCR read, kept after corrections
     alternatives: Mapped[list[Any]] = mapped_column(default=list)
     confidence: Mapped[float] = mapped_column(default=0.0)
-    review: Mapped[bool] = mapped_column(default=True)  # the gate's decision: a person must look
+    review: Mapped[bool] = mapped_column(default=True)  # the extractor's confidence gate (status adds findings)
     reasons: Mapped[list[Any]] = mapped_column(default=list)  # why the extractor flagged it
     findings: Mapped[list[Any]] = mapped_column(default=list)  # validators' findings naming this field
     status: Mapped[FieldStatus] = mapped_column(_enum(FieldStatus, "field_status"), default=FieldStatus.needs_review)

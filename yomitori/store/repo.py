@@ -7,7 +7,7 @@ The tenant filter is structural: a tenant session adds `tenant_id = <its tenant>
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -225,14 +225,19 @@ class TenantRepo:
             documents=sum(docs.values()), needs_review=docs.get(DocumentStatus.needs_review, 0),
         )
 
-    def finish_if_complete(self, batch_id: int) -> bool:
-        """Mark the batch done once no file waits for ingestion and no page for extraction or validation."""
+    def finish_if_complete(self, batch_id: int, before: Callable[[TenantRepo, int], None] | None = None) -> bool:
+        """Mark the batch done once no file waits for ingestion and no page for extraction or validation.
+
+        `before(repo, batch_id)` runs first, once every page is in (the stages link 総括表 bundles there).
+        """
         open_sources = self.session.scalar(sa.select(sa.func.count()).select_from(SourceFile).where(
             SourceFile.batch_id == batch_id, SourceFile.status == SourceStatus.pending))
         open_pages = self.session.scalar(sa.select(sa.func.count()).select_from(Page).where(
             Page.batch_id == batch_id, Page.status.in_([PageStatus.ingested, PageStatus.extracted])))
         if open_sources or open_pages:
             return False
+        if before is not None and self.get(Batch, batch_id).status == BatchStatus.running:
+            before(self, batch_id)
         done = self.session.execute(sa.update(Batch).where(Batch.id == batch_id, Batch.status == BatchStatus.running)
                                     .values(status=BatchStatus.done, finished_at=utcnow()))
         if done.rowcount:
@@ -256,7 +261,7 @@ class TenantRepo:
         event = ReviewEvent(field_id=field.id, document_id=field.document_id, user_id=user_id, actor=actor,
                             action=action, old_value=field.value, new_value=value, old_status=str(field.status),
                             new_status=str(status), comment=comment)
-        field.value, field.status, field.review = value, status, False
+        field.value, field.status = value, status
         self.session.add(event)
         self.session.flush()
         self.refresh_document_status(self.get(Document, field.document_id))
