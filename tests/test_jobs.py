@@ -115,3 +115,23 @@ def test_stages_rerun_without_duplicates_and_a_reviewers_value_survives(rt, scan
         assert page.status == PageStatus.done and page.attempts == 2
         again = repo.get(Field, field.id)
         assert (again.value, again.status) == ("訂正", FieldStatus.corrected)
+
+
+def test_validator_findings_send_the_fields_they_name_to_review(rt):
+    with rt.store.tenant(create=True) as repo:
+        batch = repo.create_batch()
+        source = repo.add_source(batch, "a.png", b"a")
+        doc = Document(batch_id=batch.id, source_id=source.id, first_page=1, form="kyuyo_shiharai_hokokusho")
+        repo.session.add(doc)
+        repo.session.flush()
+        for key, value in (("recipient_my_number", "123456789012"), ("payment_amount", 4_560_000)):
+            repo.session.add(Field(document_id=doc.id, key=key, value=value, confidence=0.99, review=False,
+                                   status=FieldStatus.auto))
+        repo.session.flush()
+        stages.gate_document(repo, doc)
+        stages.gate_document(repo, doc)  # validating again changes nothing
+        status = {f.key: (f.status, [x["rule"] for x in f.findings]) for f in doc.fields}
+        assert status == {"recipient_my_number": (FieldStatus.needs_review, ["my_number_invalid"]),
+                          "payment_amount": (FieldStatus.auto, [])}
+        assert repo.refresh_document_status(doc) == "needs_review"
+        assert "123456789012" not in json.dumps(doc.findings, ensure_ascii=False)  # no 個人番号 in findings

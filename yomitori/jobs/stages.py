@@ -278,6 +278,10 @@ def _apply_findings(repo: TenantRepo, doc: Document, fields: list[Field], findin
     repo.refresh_document_status(doc)
 
 
+def _payer(doc: Document) -> object:
+    return next((f.value for f in doc.fields if f.key == "payer_number"), None)
+
+
 def _is_error(finding: dict[str, Any]) -> bool:
     return str(finding.get("severity", "error")).lower() == "error"
 
@@ -307,7 +311,9 @@ def run_validators(form: str, values: dict[str, Any]) -> list[dict[str, Any]]:
 def link_bundles(repo: TenantRepo, batch_id: int) -> None:
     """A 総括表 heads the 明細書 that follow it (in submission order) until the next 総括表 or 異動届出書.
 
-    The 総括表 is then checked against its bundle (報告人員 = number of 明細書, same year and payer).
+    Within one file, order decides; a 明細書 in a later file joins only if it names the same 支払者 number
+    (one scan per page is common, but so is a stray page). The 総括表 is then checked against its bundle
+    (報告人員 = number of 明細書, same year and payer).
     """
     head: Document | None = None
     bundles: dict[int, list[Document]] = {}
@@ -316,8 +322,9 @@ def link_bundles(repo: TenantRepo, batch_id: int) -> None:
             head = doc
             bundles[doc.id] = []
         elif doc.form == HOKOKUSHO and head is not None:
-            doc.bundle_id = head.id
-            bundles[head.id].append(doc)
+            if doc.source_id == head.source_id or (_payer(doc) is not None and _payer(doc) == _payer(head)):
+                doc.bundle_id = head.id
+                bundles[head.id].append(doc)
         elif doc.form == IDOU:
             head = None
     try:
