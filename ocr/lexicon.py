@@ -1,0 +1,147 @@
+"""Lexicon corrections: one misread character in a place name or a legal-entity word is put right when
+exactly one real name is within one edit of what was read.
+
+Place names come from Japan Post's data (`yomitori.places`): prefecture → municipality → 町域. Only a
+unique candidate is taken, and a name that is already real is never touched, so an unknown but real
+town stays as read.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from yomitori.places import gazetteer, municipalities, municipality_of
+
+from .japanese import NAME_VARIANTS
+
+# Words of company names and titles that payroll forms print again and again (法人格, 事務所, 役職).
+ENTITY_WORDS = (
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "社会福祉法人", "医療法人社団", "医療法人財団",
+    "医療法人", "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "特定非営利活動法人", "学校法人",
+    "宗教法人", "税理士法人", "弁護士法人", "税理士事務所", "会計事務所", "法律事務所", "司法書士事務所",
+    "社会保険労務士", "行政書士", "代表取締役", "取締役社長", "代表社員", "代表理事", "事務所",
+)
+# A place name is written in one form; an old or variant form read (德, 澤) is that name.
+_FOLD = str.maketrans({c: sorted(g)[0] for g in NAME_VARIANTS for c in g} | {"ヶ": "ケ"})
+_BOUNDARY = re.compile(r"[\d０-９丁番号字大\-－ー‐]")
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether a and b differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+def fix_entity_words(text: str) -> str:
+    """社会福社法人 → 社会福祉法人, 税理上事務所 → 税理士事務所: one substitution in a word of four or more."""
+    for word in sorted(ENTITY_WORDS, key=len, reverse=True):
+        if word in text:
+            continue
+        n = len(word)
+        for i in range(len(text) - n + 1):
+            window = text[i : i + n]
+            if " " not in window and one_edit(window, word) and _shares_ends(window, word):
+                text = text[:i] + word + text[i + n :]
+                break
+    return text
+
+
+def _shares_ends(a: str, b: str) -> bool:
+    # A substitution inside the word, not at its edge: 有限会社 must not eat the 社 of a following 社名.
+    return a[0] == b[0] or a[-1] == b[-1]
+
+
+def fix_municipality(text: str) -> str:
+    """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市."""
+    if len(text) < 3 or text in municipalities():
+        return text
+    found = [m for m in _municipalities_by_suffix(text[-1]) if one_edit(text, m)]
+    return found[0] if len(found) == 1 else text
+
+
+@cache
+def _municipalities_by_suffix(last: str) -> tuple[str, ...]:
+    return tuple(m for m in municipalities() if m.endswith(last))
+
+
+def fix_place_names(address: str) -> str:
+    """Prefecture, municipality and 町域 of an address, each corrected when one real name is one edit away."""
+    prefecture, rest = _prefecture(address)
+    if prefecture is None:
+        return address
+    city, rest = _city(prefecture, rest)
+    if city is None:
+        return prefecture + rest
+    town = _town(prefecture, city[0], rest)
+    return prefecture + city[1] + town
+
+
+def _prefecture(text: str) -> tuple[str | None, str]:
+    names = gazetteer().keys()
+    for p in names:
+        if text.startswith(p):
+            return p, text[len(p) :]
+    found = [p for p in names if len(p) >= 3 and one_edit(text[: len(p)], p) and len(text[: len(p)]) == len(p)]
+    return (found[0], text[len(found[0]) :]) if len(found) == 1 else (None, text)
+
+
+@cache
+def _city_forms(prefecture: str) -> dict[str, str]:
+    """Each way an address may write a city (with or without 郡; 政令市 with its ward) → Japan Post's name."""
+    forms: dict[str, str] = {}
+    for city in gazetteer()[prefecture]:
+        forms[city] = city
+        short = municipality_of(prefecture, city)
+        if short != city and not re.fullmatch(r".+市", short):  # 政令市 alone would hide the ward
+            forms.setdefault(short, city)
+    return forms
+
+
+def _city(prefecture: str, rest: str) -> tuple[tuple[str, str] | None, str]:
+    """((Japan Post's city, as written), rest), the longest name winning; or a unique near miss."""
+    forms = _city_forms(prefecture)
+    exact = [f for f in forms if rest.startswith(f)]
+    if exact:
+        f = max(exact, key=len)
+        return (forms[f], f), rest[len(f) :]
+    found: dict[str, tuple[str, int]] = {}
+    for f, city in forms.items():
+        if len(f) < 3:
+            continue
+        for n in (len(f) - 1, len(f), len(f) + 1):
+            if one_edit(rest[:n], f):
+                found[f] = (city, n)
+    if len(found) == 1:
+        (f, (city, n)), = found.items()
+        return (city, f), rest[n:]
+    return None, rest
+
+
+def _town(prefecture: str, city: str, rest: str) -> str:
+    towns = gazetteer()[prefecture].get(city, frozenset())
+    names = {t.removeprefix("大字") for t in towns} | set(towns)
+    if not names or any(rest.startswith(t) for t in names):
+        return rest
+    folded = rest.translate(_FOLD)
+    same = [t for t in names if folded.startswith(t.translate(_FOLD))]
+    if same:
+        t = max(same, key=len)
+        return t + rest[len(t) :]
+    found = set()
+    for t in names:
+        if len(t) < 2:
+            continue
+        for n in (len(t) - 1, len(t), len(t) + 1):
+            if (n >= 2 and one_edit(rest[:n], t) and (len(rest) == n or _BOUNDARY.match(rest[n])) and
+                    (len(t) >= 3 or n == len(t))):
+                found.add((t, n))
+    if len({t for t, _ in found}) == 1:
+        t, n = min(found, key=lambda tn: abs(tn[1] - len(tn[0])))
+        return t + rest[n:]
+    return rest
