@@ -94,6 +94,13 @@ def _px(box: Box, inset_px: int = 0) -> tuple[int, int, int, int]:
     return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
 
 
+def crop_box(page: np.ndarray, box: Box, margin_mm: float = 2.0) -> np.ndarray:
+    """The image of a field on a registered page (`PageResult.image`), with a margin, for reviewers."""
+    x, y, w, h = box
+    x0, y0, x1, y1 = _px((x - margin_mm, y - margin_mm, w + 2 * margin_mm, h + 2 * margin_mm))
+    return page[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+
+
 def _writing_area(f: FieldTemplate) -> Box:
     """The box less the label printed inside its top (the blank form is subtracted anyway)."""
     x, y, w, h = f.box

@@ -34,6 +34,10 @@ class PageResult:
     fields: dict[str, FieldResult] = field(default_factory=dict)
     error: str | None = None
     rotation: int = 0
+    registration: float = 0.0  # how well the page registered onto its layout (0..1)
+    # The page registered onto the layout (template millimetres × PX_PER_MM), for field crops; kept only
+    # when the Extractor is asked to (the batch pipeline stores crops; `yomitori extract` does not).
+    image: np.ndarray | None = field(default=None, repr=False)
 
     def to_record(self) -> dict[str, object]:
         """The contract's JSONL object."""
@@ -62,9 +66,16 @@ class WorkPage:
 class Extractor:
     """Classify, register and read pages with one recognition engine."""
 
-    def __init__(self, engine: RecognitionEngine | None = None, layouts: Sequence[LayoutTemplate] | None = None):
+    def __init__(
+        self,
+        engine: RecognitionEngine | None = None,
+        layouts: Sequence[LayoutTemplate] | None = None,
+        *,
+        keep_images: bool = False,
+    ):
         self.engine = engine or get_engine("ppocr")
         self.layouts = list(layouts) if layouts is not None else list(templates().values())
+        self.keep_images = keep_images
 
     def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
@@ -74,6 +85,9 @@ class Extractor:
             pending: dict[str, Pending] = {}
             if c.registered is not None:
                 result.rotation = c.registered.rotation
+                result.registration = c.registered.score
+                if self.keep_images:
+                    result.image = c.registered.gray
                 pending = {f.key: plan_field(c.registered, f) for f in c.registered.template.fields}
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
