@@ -36,10 +36,14 @@ _FLAGS = {"minor": "minor", "otsu_column": "otsu", "widow": "widow", "single_par
           "working_student": "student"}
 
 
+def employers(n: int) -> int:
+    return max(2, n // 5)
+
+
 def write_records(path: Path, n: int, seed: int) -> list[dict[str, Any]]:
-    """`n` approved 明細書 records from ~n/8 employers (a batch holds bundles), in the contract's JSONL shape."""
+    """`n` approved 明細書 records from ~n/5 employers (a batch holds bundles), in the contract's JSONL shape."""
     rng = random.Random(seed)
-    companies = [make_company(rng) for _ in range(max(1, n // 8))]
+    companies = [make_company(rng) for _ in range(employers(n))]
     out = []
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
@@ -117,7 +121,7 @@ def run_bench(*, n: int, parallel: int, kill_at: float, slow_rate: float, sessio
     for stale in (journal, work / "target.db"):
         stale.unlink(missing_ok=True)
     records = write_records(records_file, n, seed)
-    console.print(f"generated {n} approved records from {max(1, n // 8)} employers in {work}")
+    console.print(f"generated {n} approved records from {employers(n)} employers in {work}")
     with DemoTarget(work / "target.db", slow_rate=slow_rate, session_lifetime=session_lifetime, seed=seed) as target:
         env = {**os.environ, **target.env()}
         cmd = [sys.executable, "-m", "yomitori", "bot", "run", str(SCENARIO), "--records", str(records_file),

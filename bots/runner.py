@@ -161,6 +161,10 @@ class Worker:
     async def _navigated(self, response: Any, where: str) -> None:
         if response is not None and response.status >= 500:
             raise StepFailure(where, f"the target answered HTTP {response.status}", transient=True)
+        # Seen at once after each page load, rather than by the next step timing out on the login page.
+        if self.s.session_expired is not None and await self._check(self.s.session_expired, None):
+            self.logged_in = False
+            raise SessionExpired(where)
 
     async def run_steps(self, steps: Iterable[Any], ctx: _Ctx, i: str | None = None) -> None:
         for step in steps:
@@ -374,7 +378,8 @@ class Worker:
                     self.logged_in = self.logged_in and not isinstance(e, SessionExpired)
                     if isinstance(e, StepFailure):
                         self.logged_in = False  # a fresh session is the surest start after a lost page
-                    await asyncio.sleep(self.s.retry.backoff[min(attempt - 1, len(self.s.retry.backoff) - 1)])
+                    if not isinstance(e, SessionExpired):  # an ended session needs a login, not a pause
+                        await asyncio.sleep(self.s.retry.backoff[min(attempt - 1, len(self.s.retry.backoff) - 1)])
                     continue
                 await self._fail(rec, key, digest, ctx, e)
                 return
@@ -465,6 +470,7 @@ class Runner:
         started = time.monotonic()
         queue: asyncio.Queue[SourceRecord | None] = asyncio.Queue(maxsize=self.options.parallel * 2)
         inflight: dict[str, asyncio.Lock] = {}
+        exclusive: dict[str, asyncio.Lock] = {}
         async with async_playwright() as pw:
             browser: Browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
@@ -473,7 +479,8 @@ class Runner:
                     context = await browser.new_context(locale="ja-JP")
                     context.set_default_timeout(self.scenario.timeouts.step * 1000)
                     context.set_default_navigation_timeout(self.scenario.timeouts.navigation * 1000)
-                    await context.tracing.start(screenshots=True, snapshots=True)
+                    # DOM snapshots only: a screencast adds ~20 % per record; a failure gets a full-page screenshot.
+                    await context.tracing.start(screenshots=False, snapshots=True)
                     workers.append(Worker(n, self, context))
 
                 async def work(w: Worker) -> None:
@@ -483,7 +490,10 @@ class Runner:
                         # Two records with the same key never run at once: the second would not see the first.
                         key = idempotency_key(self.receipts.secret(), rec.form, rec.values,
                                               self.scenario.idempotency_key)
-                        async with inflight.setdefault(key, asyncio.Lock()):
+                        group = "|".join(str(rec.values.get(f)) for f in self.scenario.exclusive_by) or key
+                        same_key, same_group = inflight.setdefault(key, asyncio.Lock()), exclusive.setdefault(
+                            group, asyncio.Lock())
+                        async with same_key, same_group:
                             await w.process(rec)
 
                 tasks = [asyncio.create_task(work(w)) for w in workers]

@@ -309,6 +309,8 @@ class Scenario(_Model):
     base_url: str | Setting
     credentials: dict[str, SecretRef] = {}
     idempotency_key: list[str] = Field(min_length=1)
+    # Records sharing these fields are never keyed at the same time (their lookup may register the employer).
+    exclusive_by: list[str] = []
     timeouts: Timeouts = Timeouts()
     retry: Retry = Retry()
     session_expired: Condition | None = None
@@ -425,10 +427,10 @@ def _check_meaning(s: Scenario, data: dict[str, Any], lines: dict[tuple[Any, ...
     if s.form not in forms:
         return [(lines.get(("form",), 1), f"form: unknown form {s.form!r}; the contract has {', '.join(forms)}")]
     fields = forms[s.form].fields
-    for i, key in enumerate(s.idempotency_key):
-        if key not in fields:
-            problems.append((lines.get(("idempotency_key", i), 1),
-                             f"idempotency_key: {key!r} is not a field of {s.form}"))
+    for section in ("idempotency_key", "exclusive_by"):
+        for i, key in enumerate(getattr(s, section)):
+            if key not in fields:
+                problems.append((lines.get((section, i), 1), f"{section}: {key!r} is not a field of {s.form}"))
 
     def walk(steps: list[Any], section: str, loop: list[int | str] | None) -> None:
         for step in steps:
