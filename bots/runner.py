@@ -100,7 +100,7 @@ class _Ctx:
 
 
 class _StopAtCommit(Exception):
-    """--dry-run reached the step that would save."""
+    """--dry-run reached a step that would write to the target."""
 
 
 def locator(page: Page, t: Target, i: str | None) -> Locator:
@@ -173,7 +173,7 @@ class Worker:
                 if not ctx.record.values.get(key):
                     continue
             if step.commit and ctx.dry_run:
-                raise _StopAtCommit
+                raise _StopAtCommit(f"{ctx.section} at {Path(self.s.path).name}:{step.line}")
             where = self._where(ctx, step, i)
             try:
                 await self._do(step, ctx, i, where)
@@ -314,7 +314,7 @@ class Worker:
 
     async def lookup(self, ctx: _Ctx) -> bool:
         """Search the target for the record: True present, False positively absent; anything else is a failure."""
-        await self.run_steps(self.s.lookup.steps, _Ctx(ctx.record, "lookup", ctx.secrets))
+        await self.run_steps(self.s.lookup.steps, _Ctx(ctx.record, "lookup", ctx.secrets, dry_run=ctx.dry_run))
         lookup_where = f"lookup at {Path(self.s.path).name}"
         deadline = time.monotonic() + self.s.timeouts.step
         while True:
@@ -387,7 +387,10 @@ class Worker:
     async def _attempt(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, ours: bool) -> Outcome:
         log = self.runner.receipts
         await self.ensure_login(ctx)
-        present = await self.lookup(ctx)
+        try:
+            present = await self.lookup(ctx)
+        except _StopAtCommit as e:  # e.g. the employer would have to be registered first
+            return Outcome(OutcomeKind.dry_run, rec.record_id, key, f"stopped before a step that writes ({e})")
         if present and ctx.dry_run:
             return Outcome(OutcomeKind.dry_run, rec.record_id, key, "already in the target; would skip")
         if present and not ours:

@@ -131,7 +131,9 @@ class StepBase(_Model):
     name: str | None = None
     timeout: Duration | None = None
     when: str | None = None  # run only when this contract field has a value (not null / false)
-    commit: bool = False  # the step that saves; --dry-run stops before it
+    # A step that writes to the target: key_in's save (exactly one), or a lookup step that registers an employer.
+    # --dry-run stops before it.
+    commit: bool = False
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -460,7 +462,8 @@ def _check_meaning(s: Scenario, data: dict[str, Any], lines: dict[tuple[Any, ...
     for section in ("login", "verify"):
         for st in _all_steps(getattr(s, section)):
             if st.commit:
-                problems.append((st.line, f"{section}: only a key_in step may be commit: true"))
+                problems.append((st.line, f"{section}: steps here must not write; commit: true belongs in key_in "
+                                          "(or lookup, for a step that registers something the record needs)"))
     for st in _all_steps(s.login) + _all_steps(s.lookup.steps) + _all_steps(s.key_in):
         if isinstance(st, ReadStep):
             problems.append((st.line, "read steps belong in verify:"))

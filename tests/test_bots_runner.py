@@ -148,10 +148,16 @@ def test_read_back_mismatch_sends_back_with_field(target: DemoTarget, tmp_path: 
 
 
 def test_dry_run_saves_nothing(target: DemoTarget, tmp_path: Path) -> None:
-    outcomes, _ = _run(_records(1, 15), tmp_path / "j.sqlite", tmp_path, dry_run=True)
+    records = _records(1, 15)
+    outcomes, _ = _run(records, tmp_path / "j.sqlite", tmp_path, dry_run=True)
     assert [o.kind for o in outcomes] == [OutcomeKind.dry_run]
-    assert target.export()["records"] == []
-    assert SQLiteReceiptLog(tmp_path / "j.sqlite").all() == []
+    assert "stopped before a step that writes (lookup at" in outcomes[0].message  # the employer is new
+    assert target.export() == {"employers": [], "records": []}
+    _run(records, tmp_path / "j.sqlite", tmp_path)  # registers the employer, keys the record
+    second = SourceRecord("rec-15-2", FORM, {**records[0].values, "recipient_my_number": "123456789018"})
+    outcomes, _ = _run([second], tmp_path / "j.sqlite", tmp_path, dry_run=True)
+    assert [o.message for o in outcomes] == ["walked the scenario up to the save"]
+    assert len(target.export()["records"]) == 1
 
 
 def _verified(journal: Path) -> int:

@@ -108,3 +108,19 @@ def test_keys_are_stable_secret_and_never_show_the_number() -> None:
     masked = redact("個人番号 1234 5678 9018 と 123456789018 は不一致")
     assert masked == "個人番号 ************ と ************ は不一致"
     assert redact("支払金額 4560013 円") == "支払金額 4560013 円"
+
+
+def test_cli_check_reports_lines_and_exit_code(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from yomitori.bots.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", str(DEMO)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    text = TEXT.replace("transform: wareki_year}", "transform: wareki_yaer}", 1)
+    bad = runner.invoke(app, ["check", str(_write(tmp_path, text))])
+    assert bad.exit_code == 6
+    assert f"scenario.yaml:{_line_of(text, 'wareki_yaer')}:" in bad.output and "unknown transform" in bad.output
+    batch = runner.invoke(app, ["run", str(DEMO), "--batch", "7"])
+    assert batch.exit_code == 2 and "batch store" in batch.output
