@@ -355,7 +355,6 @@ class Worker:
             return
         ours = prior is not None and prior.state not in TERMINAL  # we may have saved it before a crash
         attempts = self.s.retry.attempts
-        ctx = _Ctx(rec, "lookup", r.secrets, dry_run=r.options.dry_run)
         for attempt in range(1, attempts + 1):
             ctx = _Ctx(rec, "lookup", r.secrets, dry_run=r.options.dry_run)
             await self.context.tracing.start_chunk(title=f"{rec.record_id} attempt {attempt}")
@@ -375,9 +374,7 @@ class Worker:
                 transient = isinstance(e, SessionExpired) or e.transient
                 if transient and attempt < attempts:
                     await self.context.tracing.stop_chunk()
-                    self.logged_in = self.logged_in and not isinstance(e, SessionExpired)
-                    if isinstance(e, StepFailure):
-                        self.logged_in = False  # a fresh session is the surest start after a lost page
+                    self.logged_in = False  # a fresh session is the surest start after a lost page
                     if not isinstance(e, SessionExpired):  # an ended session needs a login, not a pause
                         await asyncio.sleep(self.s.retry.backoff[min(attempt - 1, len(self.s.retry.backoff) - 1)])
                     continue
@@ -386,6 +383,8 @@ class Worker:
 
     async def _attempt(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, ours: bool) -> Outcome:
         log = self.runner.receipts
+        receipt = log.get(key)
+        prior_state = receipt.state if receipt else None
         await self.ensure_login(ctx)
         try:
             present = await self.lookup(ctx)
@@ -394,8 +393,11 @@ class Worker:
         if present and ctx.dry_run:
             return Outcome(OutcomeKind.dry_run, rec.record_id, key, "already in the target; would skip")
         if present and not ours:
-            log.mark(key, rec.record_id, State.skipped, values_digest=digest, message="already in the target")
-            return Outcome(OutcomeKind.skipped, rec.record_id, key, "already in the target")
+            note = "already in the target"
+            if prior_state == State.sent_back:  # its read-back differed: the bot does not edit saved records
+                note += " (sent back earlier after a differing read-back: correct it in the target)"
+            log.mark(key, rec.record_id, State.skipped, values_digest=digest, message=note)
+            return Outcome(OutcomeKind.skipped, rec.record_id, key, note)
         if not present:
             if not ctx.dry_run:
                 log.mark(key, rec.record_id, State.started, values_digest=digest)
@@ -414,7 +416,7 @@ class Worker:
             message = redact("読み戻し不一致: " + "; ".join(mismatches))
             log.mark(key, rec.record_id, State.sent_back, values_digest=digest, message=message)
             return Outcome(OutcomeKind.sent_back, rec.record_id, key, message)
-        note = "keyed and read back" if not present else "found after an interrupted run and read back"
+        note = "keyed and read back" if not present else "found saved after an interruption, and read back"
         log.mark(key, rec.record_id, State.verified, values_digest=digest, message=note)
         return Outcome(OutcomeKind.keyed, rec.record_id, key, note)
 

@@ -253,6 +253,13 @@ class SecretRef(_Model):
     env: str | None = None
     file: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_inline(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            raise ValueError("a credential comes from env: VARIABLE or file: /path, never written in the scenario")
+        return v
+
     @model_validator(mode="after")
     def _some(self) -> SecretRef:
         if not self.env and not self.file:

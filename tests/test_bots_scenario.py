@@ -57,7 +57,7 @@ def test_schema_errors_name_their_lines(tmp_path: Path) -> None:
     problems = "\n".join(e.value.problems)
     assert f":{_line_of(text, 'fil: {label: 種別')}: key_in[" in problems and "exactly one action" in problems
     assert f":{_line_of(text, 'css: ' + chr(39) + '#x')}:" in problems and "exactly one of label" in problems
-    assert f":{_line_of(text, 'password: hunter2')}: credentials.password" in problems
+    assert f":{_line_of(text, 'password: hunter2')}: credentials.password: a credential comes from env" in problems
 
 
 def test_bad_yaml_and_missing_commit(tmp_path: Path) -> None:
