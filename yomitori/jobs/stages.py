@@ -20,10 +20,12 @@ import cv2
 import numpy as np
 import sqlalchemy as sa
 
+from yomitori import metrics
 from yomitori.errors import YomitoriError
 from yomitori.extract import Extractor, PageResult, WorkPage
 from yomitori.forms_templates.contract import ERROR_FORM
 from yomitori.jobs.runtime import Runtime, new_lease_owner, owner_is_dead, runtime
+from yomitori.logs import bind
 from yomitori.store.models import (
     Document,
     Field,
@@ -49,13 +51,14 @@ def extractor(engine: str, threads: int = 0) -> Extractor:
     if _extractor is None:
         from yomitori.ocr.engine import get_engine
 
-        _extractor = Extractor(get_engine(engine, threads=threads))
+        _extractor = Extractor(get_engine(engine, threads=threads), keep_images=True)  # for reviewers' crops
     return _extractor
 
 
 # ---------------------------------------------------------------- ingest
 
 
+@metrics.instrumented_job("ingest")
 def ingest_source(tenant: str, source_id: int) -> int:
     """Split one original into pages: each page image stored as PNG, one row per page; returns new pages."""
     rt = runtime()
@@ -65,6 +68,7 @@ def ingest_source(tenant: str, source_id: int) -> int:
             return 0
         source = repo.get(SourceFile, source_id)
         batch_id, sha = source.batch_id, source.sha256
+        bind(batch=batch_id)
         known = set(repo.session.scalars(sa.select(Page.number).where(Page.source_id == source_id)))
     from yomitori.ingest import PageFailure, read_pages
 
@@ -73,7 +77,7 @@ def ingest_source(tenant: str, source_id: int) -> int:
     with tempfile.TemporaryDirectory(prefix="yomitori-ingest-") as tmp:
         path = Path(tmp) / "original"
         path.write_bytes(rt.store.blobs.get(tenant, sha))
-        for item in read_pages(path):
+        for item in read_pages(path, max_pages=rt.settings.max_pages, max_pixels=rt.settings.max_pixels):
             if isinstance(item, PageFailure) and item.number is None:
                 failure = item.message
                 break
@@ -94,6 +98,7 @@ def ingest_source(tenant: str, source_id: int) -> int:
                     continue
                 if page.status == PageStatus.ingested:
                     new_pages.append(page.id)
+                metrics.count_pages("ingest", "ok" if page.status == PageStatus.ingested else "error")
                 _renew(repo, SourceFile, source_id, owner, rt.settings.lease_seconds)
             if len(new_pages) >= rt.settings.pages_per_job:  # workers start reading while the file is still split
                 _submit_chunks(rt, tenant, extract_pages, new_pages)
@@ -107,18 +112,33 @@ def ingest_source(tenant: str, source_id: int) -> int:
             .execution_options(synchronize_session=False))
         if done.rowcount and failure:
             log.warning("batch %s: input %d could not be read: %s", batch_id, source_id, failure)
+        if done.rowcount:
+            metrics.count_file("error" if failure else "ok")
         repo.finish_if_complete(batch_id, before=link_bundles)
     return count
 
 
 def _png(rgb: np.ndarray) -> bytes:
     """Lossless page image; a gray scan (fax, B/W) is stored as one channel, a third of the size."""
-    gray = rgb[..., 0]
-    image = gray if np.array_equal(gray, rgb[..., 1]) and np.array_equal(gray, rgb[..., 2]) else rgb[..., ::-1]
+    if rgb.ndim == 2:  # already gray (a registered page, a field crop)
+        image = rgb
+    else:
+        gray = rgb[..., 0]
+        image = gray if np.array_equal(gray, rgb[..., 1]) and np.array_equal(gray, rgb[..., 2]) else rgb[..., ::-1]
     ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
         raise ValueError("page image could not be encoded as PNG")
     return buf.tobytes()
+
+
+def _crop(repo: TenantRepo, page: np.ndarray | None, box: Sequence[float] | None) -> str | None:
+    """The field's image on the registered page, stored as PNG for the review UI; None without a page or box."""
+    if page is None or box is None:
+        return None
+    from yomitori.ocr.fields import crop_box
+
+    crop = crop_box(page, tuple(box))
+    return repo.blobs.put(repo.code, _png(crop)) if crop.size else None
 
 
 def load_page_image(png: bytes) -> np.ndarray:
@@ -132,6 +152,7 @@ def load_page_image(png: bytes) -> np.ndarray:
 # ---------------------------------------------------------------- extract
 
 
+@metrics.instrumented_job("extract")
 def extract_pages(tenant: str, page_ids: list[int]) -> int:
     """Classify and read a few pages together (recognition is batched across them); returns pages written."""
     rt = runtime()
@@ -139,6 +160,8 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
     with rt.store.tenant(tenant) as repo:
         claimed = _claim(repo, Page, page_ids, PageStatus.ingested, owner, rt.settings.lease_seconds)
         rows = [(p.id, p.source.name, p.number, p.image_sha256, p.attempts) for p in claimed]
+        bind(batch=sorted({p.batch_id for p in claimed}) or None)
+    metrics.count_pages("extract", "skipped", len(page_ids) - len(rows))
     if not rows:
         return 0
     results: dict[int, PageResult] = {}
@@ -166,9 +189,11 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
         for page_id, result in results.items():
             if _write_result(repo, page_id, owner, result):
                 written.append(page_id)
+                metrics.count_pages("extract", "error" if result.form == ERROR_FORM else "ok")
         batch_ids = set(repo.session.scalars(sa.select(Page.batch_id).where(Page.id.in_(page_ids))))
         for batch_id in batch_ids:
             repo.finish_if_complete(batch_id, before=link_bundles)  # when the last pages were errors
+    metrics.count_pages("extract", "skipped", len(rows) - len(written))  # lost the lease to another job
     to_validate = [pid for pid in written if results[pid].form != ERROR_FORM]
     _submit_chunks(rt, tenant, validate_pages, to_validate, size=len(to_validate) or 1)
     return len(written)
@@ -218,6 +243,8 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         doc = Document(batch_id=page.batch_id, source_id=page.source_id, first_page=page.number, form=result.form)
         repo.session.add(doc)
     doc.form, doc.layout, doc.form_confidence = result.form, result.layout, result.form_confidence
+    if result.image is not None:
+        doc.image_sha256 = repo.blobs.put(repo.code, _png(result.image))
     repo.session.flush()
     page.document_id = doc.id
     existing = {f.key: f for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
@@ -230,6 +257,8 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
             continue  # a reviewer's decision outlives a re-extraction
         field.value = field.extracted_value = r.value
         field.confidence, field.review, field.reasons = r.confidence, r.review, list(r.reasons)
+        field.box = list(r.box) if r.box is not None else None
+        field.crop_sha256 = _crop(repo, result.image, r.box)
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
     repo.session.flush()
     return True
@@ -238,6 +267,7 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
 # ---------------------------------------------------------------- validate and gate
 
 
+@metrics.instrumented_job("validate")
 def validate_pages(tenant: str, page_ids: list[int]) -> int:
     """Run the validators on the pages' documents and set each field's gate status; returns pages done."""
     rt = runtime()
@@ -247,9 +277,15 @@ def validate_pages(tenant: str, page_ids: list[int]) -> int:
                                                            Page.status == PageStatus.extracted)).all()
         for page in pages:
             if page.document_id is not None:
-                gate_document(repo, repo.get(Document, page.document_id))
+                doc = repo.get(Document, page.document_id)
+                gate_document(repo, doc)
+                statuses = [f.status for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))]
+                metrics.count_gated(statuses.count(FieldStatus.auto), statuses.count(FieldStatus.needs_review),
+                                    str(doc.status))
             page.status = PageStatus.done
             n += 1
+        metrics.count_pages("validate", "ok", n)
+        metrics.count_pages("validate", "skipped", len(page_ids) - n)
         for batch_id in {p.batch_id for p in pages}:
             repo.finish_if_complete(batch_id, before=link_bundles)
     return n

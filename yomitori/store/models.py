@@ -106,6 +106,9 @@ class User(TenantScoped, Base):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))  # filled by the review UI's auth
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")  # since the last good login
+    locked_until: Mapped[datetime | None]  # set after repeated failed logins
+    last_login_at: Mapped[datetime | None]
 
 
 class Batch(TenantScoped, Base):
@@ -177,7 +180,8 @@ class Document(TenantScoped, Base):
     """One form instance: its pages, form and layout; a 総括表's 明細書 point to it through bundle_id."""
 
     __tablename__ = "documents"
-    __table_args__ = (sa.UniqueConstraint("source_id", "first_page"),)
+    __table_args__ = (sa.UniqueConstraint("source_id", "first_page"),
+                      sa.Index("ix_documents_status_created_at", "status", "created_at"))  # the review queue
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
@@ -190,6 +194,11 @@ class Document(TenantScoped, Base):
                                                    default=DocumentStatus.needs_review)
     bundle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id"))
     findings: Mapped[list[Any]] = mapped_column(default=list)  # validators' findings (all of them, as dicts)
+    image_sha256: Mapped[str | None] = mapped_column(sa.String(64))  # first page registered onto the layout (PNG)
+    claimed_by: Mapped[int | None]  # user id of the reviewer working on it (no FK: a claim is a lease, not a link)
+    claimed_until: Mapped[datetime | None]
+    returned_reason: Mapped[str | None] = mapped_column(sa.String(20))  # "unreadable" | "misclassified"
+    returned_form: Mapped[str | None] = mapped_column(sa.String(64))  # the form a reviewer says it really is
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -214,6 +223,7 @@ class Field(TenantScoped, Base):
     findings: Mapped[list[Any]] = mapped_column(default=list)  # validators' findings naming this field
     status: Mapped[FieldStatus] = mapped_column(_enum(FieldStatus, "field_status"), default=FieldStatus.needs_review)
     crop_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    box: Mapped[list[Any] | None] = mapped_column(sa.JSON, nullable=True)  # [x, y, w, h] in template millimetres
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="fields")

@@ -247,16 +247,21 @@ class TenantRepo:
     # ---------------------------------------------------------------- review
 
     def correct_field(self, field_id: int, value: Any, *, actor: str, user_id: int | None = None,
-                      comment: str = "") -> ReviewEvent:
-        """A reviewer's new value; the old one stays in the review event (and extracted_value)."""
-        return self._review(field_id, "correct", FieldStatus.corrected, value, actor, user_id, comment)
+                      comment: str = "", audit_detail: dict[str, Any] | None = None) -> ReviewEvent:
+        """A reviewer's new value; the old one stays in the review event (and extracted_value).
 
-    def approve_field(self, field_id: int, *, actor: str, user_id: int | None = None, comment: str = "") -> ReviewEvent:
+        `audit_detail` is added to the audit entry (the review UI passes old → new, 個人番号 masked).
+        """
+        return self._review(field_id, "correct", FieldStatus.corrected, value, actor, user_id, comment, audit_detail)
+
+    def approve_field(self, field_id: int, *, actor: str, user_id: int | None = None, comment: str = "",
+                      audit_detail: dict[str, Any] | None = None) -> ReviewEvent:
         field = self.get(Field, field_id)
-        return self._review(field_id, "approve", FieldStatus.approved, field.value, actor, user_id, comment)
+        return self._review(field_id, "approve", FieldStatus.approved, field.value, actor, user_id, comment,
+                            audit_detail)
 
     def _review(self, field_id: int, action: str, status: FieldStatus, value: Any, actor: str, user_id: int | None,
-                comment: str) -> ReviewEvent:
+                comment: str, audit_detail: dict[str, Any] | None = None) -> ReviewEvent:
         field = self.get(Field, field_id)
         event = ReviewEvent(field_id=field.id, document_id=field.document_id, user_id=user_id, actor=actor,
                             action=action, old_value=field.value, new_value=value, old_status=str(field.status),
@@ -265,7 +270,8 @@ class TenantRepo:
         self.session.add(event)
         self.session.flush()
         self.refresh_document_status(self.get(Document, field.document_id))
-        self.audit(actor, f"field.{action}", field, key=field.key, document_id=field.document_id)
+        self.audit(actor, f"field.{action}", field, key=field.key, document_id=field.document_id,
+                   **(audit_detail or {}))
         return event
 
     def refresh_document_status(self, doc: Document) -> DocumentStatus:
@@ -331,6 +337,7 @@ class TenantRepo:
         queries = [
             sa.select(SourceFile.sha256).join(Batch, SourceFile.batch_id == Batch.id).where(*where),
             sa.select(Page.image_sha256).join(Batch, Page.batch_id == Batch.id).where(*where),
+            sa.select(Document.image_sha256).join(Batch, Document.batch_id == Batch.id).where(*where),
             sa.select(Field.crop_sha256).join(Document, Field.document_id == Document.id)
             .join(Batch, Document.batch_id == Batch.id).where(*where),
         ]
