@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,7 +90,8 @@ def submit(
 
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
-    batch_id = submit_batch(rt, paths, tenant=tenant, name=name, actor=_actor())
+    batch_id = submit_batch(rt, paths, tenant=tenant, name=name, actor=_actor(),
+                            on_refused=lambda e: err.print(f"[yellow]refused[/yellow] {escape(str(e))}"))
     typer.echo(batch_id)
     if isinstance(rt.dispatcher, InlineDispatcher):
         with _progress() as progress:
@@ -232,14 +234,25 @@ def worker(
     burst: Annotated[bool, typer.Option("--burst", help="stop when there is no work left")] = False,
     name: Annotated[str | None, typer.Option(help="worker name shown in rq (default: host and pid)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every job")] = False,
+    metrics_port: Annotated[int | None, typer.Option(help="serve Prometheus metrics on this port (/metrics)")] = None,
+    metrics_addr: Annotated[str, typer.Option(help="address the metrics server listens on")] = "0.0.0.0",
+    metrics_backlog: Annotated[bool, typer.Option(help="also serve the queue and store gauges (the API does; "
+                                                       "set it on one worker when there is no API)")] = False,
+    log_format: Annotated[str, typer.Option(help="json (one object per line) or text")] = "json",
 ) -> None:
     """Take batch jobs from Redis (YOMITORI_REDIS_URL); start one per core on as many machines as you like."""
     from yomitori.errors import YomitoriError
     from yomitori.jobs.worker import run_worker
+    from yomitori.logs import setup_logging
 
+    setup_logging("INFO" if verbose else "WARNING", fmt=log_format)
     rt = _runtime()
     if not rt.settings.redis_url:
         raise YomitoriError("a worker needs a queue: set YOMITORI_REDIS_URL (e.g. redis://localhost:6379/0)")
+    if metrics_port is not None:
+        from yomitori.metrics import start_exporter
+
+        start_exporter(metrics_port, metrics_addr, rt if metrics_backlog else None)
     run_worker(rt, burst=burst, name=name, logging_level="INFO" if verbose else "WARNING")
 
 

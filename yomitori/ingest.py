@@ -20,6 +20,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
 from yomitori.errors import InputError
+from yomitori.settings import MAX_PAGES, MAX_PIXELS
 
 __all__ = ["SUPPORTED", "Page", "PageFailure", "count_pages", "read_pages"]
 
@@ -66,7 +67,7 @@ class PageFailure:
 
 
 def read_pages(
-    path: str | Path, *, pdf_dpi: int = 200, max_pages: int = 2000, max_pixels: int = 60_000_000
+    path: str | Path, *, pdf_dpi: int = 200, max_pages: int = MAX_PAGES, max_pixels: int = MAX_PIXELS
 ) -> Iterator[Page | PageFailure]:
     """Yield the pages of ``path`` in order, decoding one page at a time.
 

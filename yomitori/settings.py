@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Input limits, shared by the upload guard (yomitori/uploads.py) and ingestion (yomitori/ingest.py).
+MAX_PAGES = 2000  # pages in one PDF or TIFF
+MAX_PIXELS = 60_000_000  # one page image (A3 at 600 dpi is 70 M: such a scan is refused, A4 at 600 dpi is 35 M)
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # one file
+
 
 class Settings(BaseSettings):
     """Every field is read from YOMITORI_<NAME> (e.g. YOMITORI_DATABASE_URL); defaults give an embedded setup."""
@@ -37,6 +42,11 @@ class Settings(BaseSettings):
     pages_per_job: int = Field(4, ge=1, description="pages one extraction job reads together (OCR batches them)")
     lease_seconds: int = Field(300, ge=1, description="after this, a page claimed by a silent worker is retried")
     reconcile_seconds: int = Field(30, ge=1, description="how often a worker looks for lost work")
+    max_upload_bytes: int = Field(MAX_UPLOAD_BYTES, ge=1, description="largest file a batch or the API accepts")
+    max_pages: int = Field(MAX_PAGES, ge=1, description="most pages in one PDF or TIFF")
+    max_pixels: int = Field(MAX_PIXELS, ge=1, description="most pixels in one page image (decompression bombs)")
+    embedded_processes: int = Field(0, ge=0, description="processes reading pages in the embedded runtime; "
+                                                          "0 = one per core (at most 8), 1 = in this process")
 
     @property
     def db_url(self) -> str:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from yomitori.errors import InputError
 from yomitori.jobs.runtime import InlineDispatcher, Runtime
 from yomitori.jobs.stages import reconcile
-from yomitori.store.repo import BatchProgress
+from yomitori.store.models import Batch, SourceFile, SourceStatus
+from yomitori.store.repo import BatchProgress, TenantRepo
+from yomitori.uploads import UploadLimits, UploadRefused, guard_upload
+
+log = logging.getLogger(__name__)
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -28,22 +35,53 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def submit_batch(rt: Runtime, paths: Sequence[str | Path], *, tenant: str | None = None, name: str = "",
-                 actor: str = "cli") -> int:
-    """Store the originals and create the batch; its jobs are queued (run them with `run_inline` when embedded)."""
+                 actor: str = "cli", on_refused: Callable[[UploadRefused], None] | None = None) -> int:
+    """Store the originals and create the batch; its jobs are queued (run them with `run_inline` when embedded).
+
+    Each file passes the upload guard first; a refused file is not stored but kept in the batch as an input in
+    error (the reason is its error record) and reported to `on_refused`; the batch goes on with the others.
+    """
     tenant = tenant or rt.settings.tenant
     files = input_files(paths)
+    limits = UploadLimits.from_settings(rt.settings)
+    refused = 0
     with rt.store.tenant(tenant, create=True) as repo:
         batch = repo.create_batch(name, created_by=actor)
         for f in files:
             try:
+                guard_upload(f, limits=limits)
                 data = f.read_bytes()
             except OSError as e:
                 raise InputError(f"cannot read the file ({e.strerror})", source=str(f)) from e
+            except UploadRefused as e:
+                refused += 1
+                add_refused_source(repo, batch, e)
+                if on_refused:
+                    on_refused(e)
+                continue
             repo.add_source(batch, str(f), data)
-        repo.audit(actor, "batch.submit", batch, files=len(files))
+        repo.audit(actor, "batch.submit", batch, files=len(files), refused=refused)
         batch_id = batch.id
     reconcile(rt, tenant, batch_id)
     return batch_id
+
+
+def add_refused_source(repo: TenantRepo, batch: Batch, refusal: UploadRefused, size: int | None = None) -> SourceFile:
+    """Record a file the guard refused as an input in error (its export is an error record); nothing is stored."""
+    name = refusal.source or "upload"
+    log.warning("batch %d: refused %s: %s", batch.id, name, refusal.message)
+    if size is None:
+        try:
+            size = Path(name).stat().st_size
+        except OSError:
+            size = 0
+    position = repo.session.scalar(sa.select(sa.func.count()).select_from(SourceFile)
+                                   .where(SourceFile.batch_id == batch.id)) or 0
+    source = SourceFile(batch_id=batch.id, position=position, name=name, sha256="", size=size,
+                        status=SourceStatus.error, error=refusal.message)  # sha256 "": no blob to purge
+    repo.session.add(source)
+    repo.session.flush()
+    return source
 
 
 def run_inline(rt: Runtime, tenant: str, batch_id: int,
