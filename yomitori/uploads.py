@@ -91,7 +91,9 @@ def _check_size(size: int, limits: UploadLimits, shown: str) -> None:
 
 
 def _mib(n: int) -> str:
-    return f"{n / 1024 / 1024:,.1f} MiB"
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:,.1f} MiB"
+    return f"{n / 1024:,.1f} KiB" if n >= 1024 else f"{n} bytes"
 
 
 def _spool(stream: BinaryIO, shown: str, limits: UploadLimits, tmp_dir: str | Path | None) -> tuple[Path, int]:
