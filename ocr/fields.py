@@ -43,6 +43,17 @@ class FieldResult:
     raw: str | None = None
     reasons: list[str] = field(default_factory=list)
     box: Box | None = None
+    read: bool = False  # the recognizer read it (not decided by ink alone: blank, marks)
+    raw_confidence: float = 0.0  # the recognizer's own: its least sure character
+    char_confidences: tuple[float, ...] = ()
+    gate_features: tuple[float, ...] = ()  # what the confidence gate saw (kept for calibration)
+    second: object = None  # the value an independent second reading of the same crops gave
+    agreement: bool | None = None  # whether that second reading agrees (None: no second reading)
+
+    @property
+    def alternatives(self) -> list[object]:
+        """Other values a reviewer may pick: the second reading, when it differs."""
+        return [self.second] if self.agreement is False and self.second is not None else []
 
 
 @dataclass(frozen=True)
@@ -387,7 +398,7 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
 
     def finish(readings: list[Reading]) -> FieldResult:
         r = readings[0]
-        result = _normalized(f, r.text, r.confidence)
+        result = _normalized(f, r.text, r.confidence, r.char_confidences)
         if len(r.text) != written:
             result.reasons.append(f"{written} cells written, {len(r.text)} digits read")
             result.review = True
@@ -406,8 +417,8 @@ def _text_result(f: FieldTemplate, readings: list[Reading], gaps: list[tuple[Gap
         while len(words) > 1 and _noise(words[0]):
             words.pop(0)
     text = _join_lines([" ".join("".join(ch for ch, _ in w) for w in words) for words in lines if words])
-    conf = min((c for words in lines for w in words for _, c in w), default=0.0)
-    return _normalized(f, text, conf)
+    chars = tuple(c for words in lines for w in words for _, c in w)
+    return _normalized(f, text, min(chars, default=0.0), chars)
 
 
 def _noise(word: Word) -> bool:
@@ -440,7 +451,7 @@ def _join_lines(lines: list[str]) -> str:
 _POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\d{4})$")
 
 
-def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
+def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ...] = ()) -> FieldResult:
     fixed = fix_text(text) if f.allowed == "any" else text
     if f.type == "text":
         fixed = fix_entity_words(fixed)  # company names are *_name fields too
@@ -465,7 +476,8 @@ def _normalized(f: FieldTemplate, text: str, conf: float) -> FieldResult:
         if variants:
             reasons.append(f"異体字の可能性: {''.join(variants)}")
     review = conf < REVIEW_BELOW or bool(reasons)
-    return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box)
+    return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box, raw_confidence=conf,
+                       char_confidences=chars)
 
 
 def _date(reg: Registered, f: FieldTemplate) -> Pending:
@@ -496,6 +508,7 @@ def _date(reg: Registered, f: FieldTemplate) -> Pending:
     def finish(readings: list[Reading]) -> FieldResult:
         texts: list[str] = [""] * len(boxes)
         conf = era_conf
+        chars = tuple(c for r in readings for c in r.char_confidences)
         for i, r in zip(wanted, readings, strict=True):
             texts[i], conf = r.text, min(conf, r.confidence)
         era = era_code or parts.era_fixed
@@ -513,7 +526,7 @@ def _date(reg: Registered, f: FieldTemplate) -> Pending:
         except (WarekiError, ValueError) as exc:
             value, conf, reasons = None, min(conf, 0.3), [str(exc)]
         return FieldResult(f.key, value, conf, conf < REVIEW_BELOW or bool(reasons), raw=raw, reasons=reasons,
-                           box=f.box)
+                           box=f.box, raw_confidence=conf, char_confidences=chars)
 
     return Pending([Line(c, charsets[i]) for i, c in enumerate(crops) if c is not None], finish)
 

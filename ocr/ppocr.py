@@ -47,6 +47,7 @@ class PPOCREngine:
             raise EngineUnavailable(f"unknown PP-OCR model '{model}'; choose one of {', '.join(RECOGNIZERS)}")
         spec = RECOGNIZERS[model]
         self.name = f"ppocr:{model}"
+        self.threads = threads
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or 0  # 0 = onnxruntime decides (all cores)
         opts.inter_op_num_threads = 1

@@ -23,6 +23,7 @@ from rich.table import Table
 from yomitori.errors import YomitoriError
 from yomitori.extract import ExtractionPool, PageResult
 from yomitori.forms_templates import templates
+from yomitori.gate_report import print_reliability, reliability
 
 TUNING_SEEDS = 1_000_000
 SPEED_FORM = "kyuyo_shiharai_hokokusho"
@@ -55,6 +56,38 @@ class Scores:
     classified_by_layout: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_font: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     errors: list[dict[str, object]] = field(default_factory=list)
+    gate: dict[str, GateTally] = field(default_factory=lambda: defaultdict(GateTally))
+    confidence: list[tuple[float, bool]] = field(default_factory=list)
+
+
+@dataclass
+class GateTally:
+    """What the confidence gate did: straight-through fields, and wrong values it let through or caught."""
+
+    fields: int = 0
+    straight: int = 0
+    straight_wrong: int = 0
+    wrong: int = 0
+    wrong_caught: int = 0
+    documents: int = 0
+    touchless: int = 0
+
+    def add(self, ok: bool, review: bool) -> None:
+        self.fields += 1
+        self.straight += not review
+        self.straight_wrong += not review and not ok
+        self.wrong += not ok
+        self.wrong_caught += review and not ok
+
+    def rates(self) -> dict[str, float | int | None]:
+        return {
+            "straight_through": self.straight / self.fields if self.fields else None,
+            "residual_error": self.straight_wrong / self.straight if self.straight else None,
+            "wrong_caught": self.wrong_caught / self.wrong if self.wrong else None,
+            "touchless_documents": self.touchless / self.documents if self.documents else None,
+            "fields": self.fields, "wrong": self.wrong, "straight_wrong": self.straight_wrong,
+            "documents": self.documents,
+        }
 
 
 def is_blank(v: object) -> bool:
@@ -70,10 +103,19 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
         s.classified_by_layout[layout_id].add(r.form == t["form"] and r.layout == t["layout"])
         layout = templates()[layout_id]
         writing = "hand" if t["hand"] else "print"
+        gates = [s.gate["all"], s.gate[writing], s.gate[t["form"]], s.gate[f"{t['form']}/{writing}"]]
+        touchless = True
         for f in layout.fields:
             want = t["truth"].get(f.key)
             got = r.fields[f.key].value if f.key in r.fields else None
             ok = got == want or (is_blank(got) and is_blank(want))
+            # A misclassified page is wrong everywhere, and a person must see it.
+            review = r.fields[f.key].review if f.key in r.fields else True
+            touchless = touchless and not review
+            for g in gates:
+                g.add(ok, review)
+            if f.key in r.fields:
+                s.confidence.append((r.fields[f.key].confidence, ok))
             s.all_fields.add(ok)
             if is_blank(want):
                 s.blank_null.add(is_blank(got))
@@ -84,9 +126,12 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
                 s.by_form[t["form"]].add(ok)
                 s.by_layout[layout_id].add(ok)
                 s.by_font[t["font"]].add(ok)
-            if not ok and len(s.errors) < 200:
+            if not ok and len(s.errors) < 300:
                 s.errors.append({"source": t["source"], "field": f.key, "want": want, "got": got,
-                                 "raw": r.fields[f.key].raw if f.key in r.fields else None})
+                                 "raw": r.fields[f.key].raw if f.key in r.fields else None, "review": review})
+        for g in gates:
+            g.documents += 1
+            g.touchless += touchless
     return s
 
 
@@ -158,13 +203,15 @@ def _report(s: Scores, speed: dict[str, float], **meta: object) -> dict:
         "by_writing": _rates(s.by_writing), "by_type": _rates(s.by_type), "by_form": _rates(s.by_form),
         "by_layout": _rates(s.by_layout), "classification_by_layout": _rates(s.classified_by_layout),
         "by_font": _rates(s.by_font),
+        "gate": {k: v.rates() for k, v in sorted(s.gate.items())},
+        "reliability": reliability(s.confidence),
         "pages_per_second": {k: round(v, 3) for k, v in speed.items()},
         "errors_sample": s.errors,
     }
 
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.2f}%"
+def _pct(v: float | None, digits: int = 2) -> str:
+    return "—" if v is None else f"{v * 100:.{digits}f}%"
 
 
 def _print(r: dict, console: Console) -> None:
@@ -182,5 +229,13 @@ def _print(r: dict, console: Console) -> None:
             extra = [_pct(r["classification_by_layout"][k]["accuracy"])] if title == "by_layout" else []
             table.add_row(k, _pct(v["accuracy"]), str(v["fields"]), *extra)
         console.print(table)
+    gate = Table(title="confidence gate")
+    for col in ("", "straight-through", "wrong among them", "wrong caught", "touchless docs", "fields"):
+        gate.add_column(col, justify="right")
+    for k, v in r["gate"].items():
+        gate.add_row(k, _pct(v["straight_through"]), _pct(v["residual_error"], 3), _pct(v["wrong_caught"]),
+                     _pct(v["touchless_documents"]), str(v["fields"]))
+    console.print(gate)
+    print_reliability(r["reliability"], console, "reliability: stated confidence vs observed accuracy")
     for k, v in r["pages_per_second"].items():
         console.print(f"speed {k}: {v:.2f} pages/s")

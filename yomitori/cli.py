@@ -101,6 +101,22 @@ def bench(
 
 
 @app.command()
+def calibrate(
+    pages: Annotated[int, typer.Option(help="pages per layout and writing (print/hand)")] = 40,
+    seed: Annotated[int, typer.Option(help="first seed (calibration range 100,000–999,999)")] = 100_000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
+) -> None:
+    """Fit the confidence gate on generated pages; writes models/gate.json and prints a reliability table."""
+    from yomitori.calibrate import CALIBRATION_SEEDS, run_calibration
+    from yomitori.gate import MODEL_FILE
+
+    if not CALIBRATION_SEEDS <= seed < 1_000_000 - pages:
+        raise typer.BadParameter("calibration seeds lie in 100,000–999,999 (the benchmark uses the ones above)")
+    out = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
+    run_calibration(pages=pages, seed=seed, workers=workers, out=out, console=err)
+
+
+@app.command()
 def templates() -> None:
     """List the bundled layouts."""
     from yomitori.forms_templates import templates as all_templates
@@ -109,11 +125,9 @@ def templates() -> None:
         typer.echo(f"{t.id}\t{len(t.fields)} fields\t{t.title}")
 
 
+app.add_typer(classifier_app)  # train-classifier, bench-classify
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
-
-
-app.add_typer(classifier_app)  # train-classifier, bench-classify
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ Recognition is batched across the fields of several pages at once, which is what
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +19,7 @@ import numpy as np
 from yomitori.classify import classify
 from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
+from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.ocr.engine import RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
@@ -72,10 +74,12 @@ class Extractor:
         layouts: Sequence[LayoutTemplate] | None = None,
         *,
         keep_images: bool = False,
+        second: RecognitionEngine | str | None = "auto",
     ):
         self.engine = engine or get_engine("ppocr")
         self.layouts = list(layouts) if layouts is not None else list(templates().values())
         self.keep_images = keep_images
+        self.second = second_reader(self.engine) if second == "auto" else second
 
     def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
@@ -91,14 +95,33 @@ class Extractor:
                 pending = {f.key: plan_field(c.registered, f) for f in c.registered.template.fields}
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
-        readings = self.engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
+        images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
+        readings = self.engine.recognize(images, charsets) if lines else []
+        seconds = self.second.recognize(images, charsets) if lines and self.second is not None else None
         cursor = 0
         for result, pending in plans:
             for key, pend in pending.items():
                 n = len(pend.lines)
-                result.fields[key] = pend.finish(readings[cursor : cursor + n])
+                field_result = pend.finish(readings[cursor : cursor + n])
+                if n:
+                    field_result.read = True
+                    if seconds is not None:
+                        other = pend.finish(seconds[cursor : cursor + n])
+                        field_result.second, field_result.agreement = other.value, other.value == field_result.value
+                result.fields[key] = field_result
                 cursor += n
+            if result.form not in (UNKNOWN_FORM, ERROR_FORM):
+                apply_gate(result.form, result.fields, registration=result.registration)
         return [r for r, _ in plans]
+
+
+def second_reader(engine: RecognitionEngine) -> RecognitionEngine | None:
+    """An independent second recognizer for PP-OCR (PP-OCRv6, shipped in the same package), unless
+    YOMITORI_SECOND_READER=none: two models agreeing is what lets a value pass without a person."""
+    choice = os.environ.get("YOMITORI_SECOND_READER", "ppocrv6")
+    if choice == "none" or not getattr(engine, "name", "").startswith("ppocr:") or engine.name == f"ppocr:{choice}":
+        return None
+    return get_engine("ppocr", model=choice, threads=getattr(engine, "threads", None))
 
 
 # ---------------------------------------------------------------- many files, many processes

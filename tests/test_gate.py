@@ -1,0 +1,84 @@
+"""The confidence gate: calibrated probabilities, thresholds from a residual-error target, review rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yomitori.gate import FEATURES, GateModel, GroupModel, apply_gate, features, fit_group, pick_threshold
+from yomitori.ocr.fields import FieldResult
+
+
+def _read(key: str, value: object, conf: float = 0.999, agree: bool | None = True, reasons=None) -> FieldResult:
+    return FieldResult(key, value, conf, False, raw=str(value), read=True, raw_confidence=conf,
+                       char_confidences=(conf,) * max(1, len(str(value))), second=value if agree else None,
+                       agreement=agree, reasons=list(reasons or []))
+
+
+def _model(threshold: float = 0.9) -> GateModel:
+    # Confidence rises with the recognizer's certainty and with the second reading's agreement.
+    group = GroupModel((0.5, 0.0, 4.0, 0.0, -6.0, 0.0, 0.0), -4.0, {"critical": threshold, "standard": threshold})
+    return GateModel({g: group for g in ("number", "date", "kana", "text")}, {})
+
+
+def test_pick_threshold_meets_the_target_with_a_margin():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 20_000)
+    right = rng.uniform(0, 1, 20_000) < p  # perfectly calibrated
+    t = pick_threshold(p, right, 0.01)
+    passed = p >= t
+    assert 0.95 < t < 1.0
+    assert (~right[passed]).mean() <= 0.01
+    assert pick_threshold(p[:50], right[:50], 0.001) == 1.0  # 50 fields cannot show 0.1 %: nothing passes
+
+
+def test_fit_group_learns_that_agreement_means_right():
+    rng = np.random.default_rng(1)
+    n = 4000
+    agree = rng.uniform(0, 1, n) < 0.8
+    right = np.where(agree, rng.uniform(0, 1, n) < 0.99, rng.uniform(0, 1, n) < 0.4)
+    x = np.column_stack([np.where(agree, 1.0, 0.0) * 0 + rng.normal(3, 1, n), np.zeros(n), agree.astype(float),
+                         np.zeros(n), np.zeros(n), np.ones(n), np.ones(n)])
+    coef, intercept = fit_group(x, right.astype(float))
+    m = GroupModel(tuple(coef), intercept, {})
+    p_agree = np.mean([m.probability(v) for v in x[agree]])
+    p_disagree = np.mean([m.probability(v) for v in x[~agree]])
+    assert p_agree == pytest.approx(right[agree].mean(), abs=0.02)
+    assert p_disagree == pytest.approx(right[~agree].mean(), abs=0.05)
+
+
+def test_gate_model_json_round_trip_and_feature_check():
+    m = _model()
+    assert GateModel.from_json(m.to_json()) == m
+    with pytest.raises(ValueError, match="calibrate"):
+        GateModel.from_json('{"features": ["other"], "groups": {}}')
+    assert len(features(_read("payment_amount", 4_560_000), 0.9)) == len(FEATURES)
+
+
+def test_sure_and_agreeing_fields_pass_disagreement_and_doubts_go_to_review():
+    fields = {
+        "payment_amount": _read("payment_amount", 4_560_000),
+        "withholding_tax": _read("withholding_tax", 81_200, agree=False),
+        "recipient_name": _read("recipient_name", "髙橋 一郎", reasons=["異体字の可能性: 髙"]),
+        "recipient_name_kana": _read("recipient_name_kana", "タカハシ イチロウ", conf=0.4),
+        "spouse_elderly": FieldResult("spouse_elderly", False, 0.97, False),
+    }
+    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    assert fields["payment_amount"].review is False and fields["payment_amount"].confidence > 0.9
+    assert fields["withholding_tax"].review is True
+    assert fields["withholding_tax"].alternatives == []  # the second reading gave nothing to offer here
+    assert fields["recipient_name"].review is True
+    assert fields["recipient_name_kana"].review is True
+    assert fields["spouse_elderly"].review is False  # a clear mark needs no person
+
+
+def test_a_validator_finding_sends_the_fields_it_names_to_review_with_its_message():
+    fields = {
+        "tax_year": _read("tax_year", 2024),
+        "payment_amount": _read("payment_amount", 4_560_000),
+        "income_after_deduction": _read("income_after_deduction", 4_000_000),  # 2024 rules give 3,208,000
+    }
+    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    assert fields["income_after_deduction"].review is True
+    assert any("給与所得控除後の金額" in r for r in fields["income_after_deduction"].reasons)
+    assert fields["tax_year"].review is False

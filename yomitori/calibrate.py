@@ -1,0 +1,94 @@
+"""`yomitori calibrate`: fit the confidence gate on generated pages and pick its thresholds.
+
+Seeds 100,000–999,999 are the calibration range: below the benchmark's (≥ 1,000,000), above the
+tuning seeds used by tests and experiments. The fitted model goes to models/gate.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from yomitori.bench import _generate, is_blank
+from yomitori.extract import ExtractionPool, PageResult
+from yomitori.forms_templates import templates
+from yomitori.gate import FEATURES, GateModel, GroupModel, fit_group, pick_threshold, policy
+from yomitori.gate_report import print_reliability, reliability
+
+CALIBRATION_SEEDS = 100_000
+
+
+def collect(results: list[PageResult], truths: dict[str, dict]) -> list[tuple[str, str, tuple[float, ...], bool]]:
+    """(value type, group, gate features, right) for every read field of the classified pages."""
+    pol = policy()
+    rows = []
+    for r in results:
+        t = truths[Path(r.source).name]
+        layout = templates().get(f"{t['form']}/{t['layout']}")
+        if layout is None or r.form != t["form"]:
+            continue
+        for f in layout.fields:
+            got = r.fields.get(f.key)
+            if got is None or not got.read or not got.gate_features:
+                continue
+            want = t["truth"].get(f.key)
+            right = got.value == want or (is_blank(got.value) and is_blank(want))
+            rows.append((f.type, pol.group(f.type), got.gate_features, right))
+    return rows
+
+
+def fit(rows: list[tuple[str, str, tuple[float, ...], bool]], meta: dict[str, object]) -> GateModel:
+    pol = policy()
+    groups: dict[str, GroupModel] = {}
+    for group in sorted({g for _, g, _, _ in rows}):
+        mine = [r for r in rows if r[1] == group]
+        x = np.array([r[2] for r in mine], dtype=float)
+        y = np.array([r[3] for r in mine], dtype=float)
+        coef, intercept = fit_group(x, y)
+        model = GroupModel(tuple(float(c) for c in coef), intercept, {})
+        p = np.array([model.probability(v) for v in x])
+        thresholds = {}
+        for crit, target in pol.targets.items():
+            subset = np.array([pol.criticality(r[0]) == crit for r in mine])
+            # Too few critical fields in a group: hold them to the group as a whole.
+            use = subset if subset.sum() >= 200 else np.ones(len(mine), bool)
+            thresholds[crit] = pick_threshold(p[use], y[use].astype(bool), target)
+        groups[group] = GroupModel(model.coef, model.intercept, thresholds)
+    return GateModel(groups, meta)
+
+
+def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: Console) -> GateModel:
+    jobs_dir = tempfile.TemporaryDirectory(prefix="yomitori-calibrate-")
+    with jobs_dir as tmp:
+        jobs = [(lid, seed + i, hand, tmp) for lid in templates() for hand in (False, True) for i in range(pages)]
+        with ProcessPoolExecutor(workers) as pool:
+            truth_rows = list(pool.map(_generate, jobs, chunksize=2))
+        truths = {str(t["source"]): t for t in truth_rows}
+        files = [str(Path(tmp) / str(t["source"])) for t in truth_rows]
+        with ExtractionPool(workers) as pool:
+            results = list(pool.run(files))
+    rows = collect(results, truths)
+    meta = {"fitted": dt.date.today().isoformat(), "seed": seed, "pages": len(files), "fields": len(rows),
+            "command": f"yomitori calibrate --pages {pages} --seed {seed}", "features": list(FEATURES)}
+    model = fit(rows, meta)
+    out.write_text(model.to_json() + "\n", encoding="utf-8")
+    pol = policy()
+    pairs = [(model.groups[g].probability(x), ok) for _, g, x, ok in rows]
+    print_reliability(reliability(pairs), console, "reliability on the calibration set")
+    by_group: dict[str, list[bool]] = defaultdict(list)
+    for (t, g, _x, ok), (p, _) in zip(rows, pairs, strict=True):
+        if p >= model.groups[g].thresholds[pol.criticality(t)]:
+            by_group[g].append(ok)
+    for g, m in model.groups.items():
+        passed = by_group.get(g, [])
+        err = (len(passed) - sum(passed)) / len(passed) if passed else 0.0
+        console.print(f"{g}: thresholds {m.thresholds}, straight-through {len(passed)} fields, "
+                      f"wrong among them {err * 100:.3f}%")
+    console.print(f"wrote {out} ({len(rows)} read fields from {len(files)} pages)")
+    return model
