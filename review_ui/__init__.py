@@ -1,1 +1,1 @@
-"""Reserved room: see README (issue for the review_ui)."""
+"""The review UI and HTTP API: one FastAPI app (`yomitori serve`) for reviewers, operators, administrators, auditors."""

@@ -128,6 +128,7 @@ def templates() -> None:
 app.add_typer(classifier_app)  # train-classifier, bench-classify
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
+register_review_commands(app)  # serve (review UI + API), user add
 
 
 def main() -> None:

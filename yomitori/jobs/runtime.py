@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import multiprocessing
 import os
 import socket
 import uuid
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,10 +32,19 @@ class Dispatcher(Protocol):
 
 @dataclass
 class InlineDispatcher:
-    """The embedded default: jobs wait in a local queue and `drain` runs them here, one after the other."""
+    """The embedded default: jobs wait in a local queue and `drain` runs them here.
+
+    With `processes` > 1 (and `settings` to start them with), jobs marked `pooled` (page extraction) run in a pool of
+    that many processes while the rest (ingest, validate) run here; a child's follow-up jobs and metrics come back
+    to this process. Leases make this as safe as rq workers: a child only writes pages it holds.
+    """
 
     jobs: deque[tuple[str, Callable[..., Any], tuple[Any, ...]]] = field(default_factory=deque)
     _ids: itertools.count = field(default_factory=itertools.count)
+    processes: int = 1
+    settings: Settings | None = None
+    _pool: ProcessPoolExecutor | None = None
+    _running: dict[Future, str] = field(default_factory=dict)
 
     def submit(self, func: Callable[..., Any], *args: Any) -> str:
         job_id = f"inline-{os.getpid()}-{next(self._ids)}"
@@ -40,17 +52,77 @@ class InlineDispatcher:
         return job_id
 
     def waiting(self, job_id: str | None) -> bool:
-        return job_id is not None and any(j[0] == job_id for j in self.jobs)
+        return job_id is not None and (any(j[0] == job_id for j in self.jobs) or job_id in self._running.values())
 
     def drain(self, after_each: Callable[[], None] | None = None) -> int:
         n = 0
-        while self.jobs:
-            _, func, args = self.jobs.popleft()
-            func(*args)
-            n += 1
-            if after_each:
-                after_each()
+        try:
+            while self.jobs or self._running:
+                while self.jobs:
+                    job_id, func, args = self.jobs.popleft()
+                    if self._use_pool(func):
+                        self._running[self._start_pool().submit(_run_pooled, func, args)] = job_id
+                        continue
+                    func(*args)
+                    n += 1
+                    if after_each:
+                        after_each()
+                if self._running:
+                    done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._running.pop(future)
+                        follow_ups, events = future.result()
+                        from yomitori import metrics
+
+                        metrics.replay(events)
+                        self.jobs.extend(follow_ups)
+                        n += 1
+                        if after_each:
+                            after_each()
+        except BaseException:
+            self.close()  # a failed job stops the run, as it does without a pool
+            raise
         return n
+
+    def _use_pool(self, func: Callable[..., Any]) -> bool:
+        return self.processes > 1 and self.settings is not None and getattr(func, "pooled", False)
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            assert self.settings is not None
+            child = self.settings.model_copy(update={"ocr_threads": 1, "embedded_processes": 1})
+            # spawn, not fork: the parent may hold onnxruntime threads and open database connections
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_pooled, initargs=(child, logging.getLogger().level))
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._running.clear()
+
+
+def _init_pooled(settings: Settings, log_level: int) -> None:
+    """A pool child: its own store connections, a dispatcher that only collects follow-up jobs, redacted logs."""
+    from yomitori.logs import setup_logging
+
+    setup_logging(log_level)
+    use_runtime(Runtime(settings, Store(settings), InlineDispatcher()))
+
+
+def _run_pooled(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[list[Any], list[Any]]:
+    """Run one job in a pool child; return the jobs it queued and the metrics it observed."""
+    from yomitori import metrics
+
+    rt = runtime()
+    assert isinstance(rt.dispatcher, InlineDispatcher)
+    rt.dispatcher.jobs.clear()
+    with metrics.buffered() as events:
+        func(*args)
+    follow_ups = list(rt.dispatcher.jobs)  # their ids were already written to the pages: keep them
+    rt.dispatcher.jobs.clear()
+    return follow_ups, events
 
 
 class RQDispatcher:
@@ -93,8 +165,13 @@ class Runtime:
     def from_settings(cls, settings: Settings | None = None) -> Runtime:
         settings = settings or Settings()
         dispatcher: Dispatcher = (RQDispatcher(settings.redis_url, settings.queue_name) if settings.redis_url
-                                  else InlineDispatcher())
+                                  else InlineDispatcher(processes=embedded_processes(settings), settings=settings))
         return cls(settings, Store(settings), dispatcher)
+
+
+def embedded_processes(settings: Settings) -> int:
+    """Processes reading pages in the embedded runtime: the setting, or one per core (at most 8) for 0."""
+    return settings.embedded_processes or max(1, min(os.cpu_count() or 1, 8))
 
 
 _current: Runtime | None = None

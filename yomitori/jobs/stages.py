@@ -199,6 +199,9 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
     return len(written)
 
 
+extract_pages.pooled = True  # type: ignore[attr-defined]  # the embedded runtime may run it in a process pool
+
+
 def _read(ex: Extractor, work: list[tuple[int, WorkPage]]) -> dict[int, PageResult]:
     if not work:
         return {}

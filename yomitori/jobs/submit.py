@@ -96,7 +96,10 @@ def run_inline(rt: Runtime, tenant: str, batch_id: int,
                 on_progress(repo.progress(batch_id))
 
     report()
-    while rt.dispatcher.drain(report) or reconcile(rt, tenant, batch_id):
-        pass  # reconcile picks up what a previous, killed run of this batch left claimed
+    try:
+        while rt.dispatcher.drain(report) or reconcile(rt, tenant, batch_id):
+            pass  # reconcile picks up what a previous, killed run of this batch left claimed
+    finally:
+        rt.dispatcher.close()  # the page-reading processes, if any: their memory is not kept between batches
     with rt.store.tenant(tenant) as repo:
         return repo.progress(batch_id)

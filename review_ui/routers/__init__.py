@@ -1,0 +1,33 @@
+"""The app's routers, one per resource; `ALL` is what the app includes, in this order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from yomitori.review_ui.routers import (
+    admin_templates,
+    admin_users,
+    api_batches,
+    api_documents,
+    audit,
+    batches,
+    fieldwise,
+    images,
+    review,
+    session,
+)
+
+ALL: list[APIRouter] = [
+    session.router,
+    session.api_router,
+    batches.router,
+    review.router,
+    fieldwise.router,
+    images.router,
+    admin_users.router,
+    admin_templates.router,
+    # admin_bots.router: the bots' administrator pages (issue 7) go here, under /admin/bots, Administrator only.
+    audit.router,
+    api_batches.router,
+    api_documents.router,
+]
