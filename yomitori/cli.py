@@ -16,6 +16,7 @@ from yomitori.batch_cli import register as register_batch_commands
 from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
 from yomitori.errors import ExitCode, YomitoriError
+from yomitori.review_ui.cli import register as register_review_commands
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
