@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from yomitori.review_ui.runner import BatchRunner
 
 
+@dataclass(frozen=True)
+class UserView:
+    """The user as pages show it; outlives the request's database session (error pages render after it)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
 class NotAuthenticated(Exception):
     """No valid session: pages redirect to the login form, the API answers 401."""
 
@@ -85,7 +95,7 @@ def current_user(request: Request, repo: Repo, s: SessionDep) -> User:
                                     else user.locked_until.replace(tzinfo=UTC)) > datetime.now(UTC)
     if not user.active or locked or password_key(user) != s.key:
         raise NotAuthenticated()
-    request.state.user = user
+    request.state.user = UserView(user.id, user.username, user.display_name, user.role.value)
     return user
 
 
@@ -134,7 +144,7 @@ def can_unmask(state: AppState, user: User) -> bool:
 
 def render(state: AppState, request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Any:
     """A page, with the user, their CSRF token and the navigation their role gets."""
-    user: User | None = getattr(request.state, "user", None)
+    user: UserView | None = getattr(request.state, "user", None)
     s: SessionData | None = getattr(request.state, "session", None)
-    ctx = {"user": user, "csrf": s.csrf if s else "", "role": user.role.value if user else "", **context}
+    ctx = {"user": user, "csrf": s.csrf if s else "", "role": user.role if user else "", **context}
     return state.templates.TemplateResponse(request, name, ctx, status_code=status_code)
