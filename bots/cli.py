@@ -90,7 +90,8 @@ def run(
             out.close()
     c = summary.counts
     err.print(f"keyed {c['keyed']}, skipped {c['skipped']}, sent back {c['sent_back']}, failed {c['failed']}, "
-              f"dry-run {c['dry_run']}, already done earlier {c['already_done']}; {summary.seconds:.1f} s, "
+              f"dry-run {c['dry_run']}, already done earlier {c['already_done']}; {summary.logins} logins; "
+              f"{summary.seconds:.1f} s, "
               f"{summary.per_minute:.1f} records/min", highlight=False)
     if summary.aborted:
         err.print(f"[red]{summary.aborted}[/red]")

@@ -63,6 +63,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
         [*(k.value for k in OutcomeKind), "already_done"], 0))
     seconds: float = 0.0
+    logins: int = 0  # more than --parallel means sessions ended and were resumed
     aborted: str = ""
 
     @property
@@ -311,6 +312,7 @@ class Worker:
             self.page = await self.context.new_page()
         await self.run_steps(self.s.login, _Ctx(ctx.record, "login", ctx.secrets))
         self.logged_in = True
+        self.runner.summary.logins += 1
 
     async def lookup(self, ctx: _Ctx) -> bool:
         """Search the target for the record: True present, False positively absent; anything else is a failure."""
@@ -502,9 +504,9 @@ class Runner:
                             await w.process(rec)
 
                 tasks = [asyncio.create_task(work(w)) for w in workers]
-                for rec in source:
-                    if self.summary.aborted:
-                        break
+                # The source is read in a thread: a slow query must not stall the browsers.
+                records = iter(source)
+                while not self.summary.aborted and (rec := await asyncio.to_thread(next, records, None)) is not None:
                     await queue.put(rec)
                 for _ in tasks:
                     await queue.put(None)

@@ -31,8 +31,7 @@ FORM = "kyuyo_shiharai_hokokusho"
 
 @pytest.fixture
 def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoTarget]:
-    # Short session lifetime: every run below also has to log in again part-way.
-    with DemoTarget(tmp_path / "target.db", session_lifetime=6, reject_amount_suffix="13") as t:
+    with DemoTarget(tmp_path / "target.db", reject_amount_suffix="13") as t:
         for k, v in t.env().items():
             monkeypatch.setenv(k, v)
         yield t
@@ -158,6 +157,30 @@ def test_dry_run_saves_nothing(target: DemoTarget, tmp_path: Path) -> None:
     outcomes, _ = _run([second], tmp_path / "j.sqlite", tmp_path, dry_run=True)
     assert [o.message for o in outcomes] == ["walked the scenario up to the save"]
     assert len(target.export()["records"]) == 1
+
+
+def test_ended_sessions_are_resumed_without_double_keying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _records(2, 17)
+    outcomes: list[Outcome] = []
+
+    def slow_source() -> Iterator[SourceRecord]:
+        yield records[0]
+        while not outcomes:
+            time.sleep(0.05)
+        time.sleep(2.5)  # a pause longer than the target's idle timeout: the session ends under the bot
+        yield records[1]
+
+    with DemoTarget(tmp_path / "target.db", idle_timeout=2) as t:
+        for k, v in t.env().items():
+            monkeypatch.setenv(k, v)
+        log = SQLiteReceiptLog(tmp_path / "j.sqlite")
+        summary = run_scenario(load_scenario(SCENARIO), slow_source(), log, outcomes.append,
+                               RunOptions(artifacts=tmp_path / "artifacts"))
+        log.close()
+        assert [o.kind for o in outcomes] == [OutcomeKind.keyed] * 2, [o.message for o in outcomes]
+        assert summary.logins >= 2
+        assert verify_target(t.export(), _as_jsonl(records))["duplicates"] == 0
+        assert len(t.export()["records"]) == 2
 
 
 def _verified(journal: Path) -> int:
