@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from yomitori.batch_bench import app as batch_bench_app
 from yomitori.batch_cli import register as register_batch_commands
 from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
@@ -129,6 +130,7 @@ def templates() -> None:
 app.add_typer(classifier_app)  # train-classifier, bench-classify
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
+app.add_typer(batch_bench_app)  # bench-batch: pages/s embedded and with rq workers
 register_review_commands(app)  # serve (review UI + API), user add
 
 
