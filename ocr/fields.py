@@ -47,6 +47,7 @@ class FieldResult:
     raw_confidence: float = 0.0  # the recognizer's own: its least sure character
     char_confidences: tuple[float, ...] = ()
     gate_features: tuple[float, ...] = ()  # what the confidence gate saw (kept for calibration)
+    normalized: bool = True  # False: the reading is no valid value of the field's type (kept raw)
     second: object = None  # the value an independent second reading of the same crops gave
     agreement: bool | None = None  # whether that second reading agrees (None: no second reading)
 
@@ -273,7 +274,12 @@ def _inside_gap(x: float, gaps: tuple[Gap, ...]) -> bool:
     return any(g.start + (g.end - g.start) * 0.2 < x < g.end - (g.end - g.start) * 0.2 for g in gaps)
 
 
+_PUNCTUATION = "、。，,．.・（）()「」"
+
+
 def _word_gap_between(a: tuple[str, float, float], b: tuple[str, float, float], gaps: tuple[Gap, ...]) -> bool:
+    if a[0] in _PUNCTUATION or b[0] in _PUNCTUATION:
+        return False  # 、 and 。 sit in the corner of their cell: the blank beside them is no word space
     if a[0].isdigit() and b[0].isdigit():
         need = DIGIT_GAP
     elif _is_kana(a[0]) and _is_kana(b[0]):
@@ -471,13 +477,16 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     except NormalizationError as exc:
         value, conf = fixed, min(conf, 0.3)
         reasons.append(str(exc))
+        normalized = False
+    else:
+        normalized = True
     if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
         variants = ambiguous_variants(value)
         if variants:
             reasons.append(f"異体字の可能性: {''.join(variants)}")
     review = conf < REVIEW_BELOW or bool(reasons)
     return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box, raw_confidence=conf,
-                       char_confidences=chars)
+                       char_confidences=chars, normalized=normalized)
 
 
 def _date(reg: Registered, f: FieldTemplate) -> Pending:

@@ -51,6 +51,8 @@ _KANJI_IN_KATAKANA = re.compile(
     rf"(?:(?<=[{_KATAKANA}ー])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]|$|\s))"
     rf"|(?:(?<![{_KANJI}])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]{{2}}))"
 )
+# Between two kanji a point is the middle dot of a list (給料・賞与), never a decimal point.
+_DOT_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])[.．](?=[{_KANJI}])")
 # Yen amounts have no decimals: 30.000円 is 30,000円 with the comma read as a point.
 _YEN_POINT = re.compile(r"(?<=\d)[.．](?=\d{3}(?:[,.．]\d{3})*円)")
 
@@ -65,6 +67,7 @@ def fix_text(text: str) -> str:
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
     text = text.replace("第ニ", "第二")  # an ordinal: 第二ビル
     text = _YEN_POINT.sub(",", text)
+    text = _DOT_BETWEEN_KANJI.sub("・", text)
     return _DIGIT_DASH.sub("-", text)
 
 

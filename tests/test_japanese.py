@@ -25,6 +25,7 @@ from yomitori.ocr.japanese import ambiguous_variants, fix_address, fix_kana, fix
         ("ハイツ八王子", "ハイツ八王子"),
         ("控除外額30.000円", "控除外額30,000円"),  # yen amounts have no decimal point
         ("2.5倍", "2.5倍"),
+        ("給料.賞与", "給料・賞与"),
     ],
 )
 def test_fix_text(read, fixed):

@@ -107,6 +107,10 @@ class Extractor:
                     field_result.read = True
                     if seconds is not None:
                         other = pend.finish(seconds[cursor : cursor + n])
+                        if other.normalized and not field_result.normalized:
+                            # Only the second reading is a valid value: it is the better guess.
+                            field_result, other = other, field_result
+                            field_result.read = True
                         field_result.second, field_result.agreement = other.value, other.value == field_result.value
                 result.fields[key] = field_result
                 cursor += n
