@@ -49,6 +49,7 @@ def test_submit_status_export_and_purge(env, inputs, tmp_path):
     result = _run(env, "batch", "submit", str(blank), str(broken), "--name", "1月分 第1便")
     assert result.stdout.strip() == "1"  # only the id on stdout, for scripts
     assert "2 file(s), 1 page(s): 1 done" in " ".join(result.stderr.split())
+    assert f"refused {broken}: damaged or invalid PDF" in " ".join(result.stderr.split())  # by the upload guard
 
     records = [json.loads(line) for line in _run(env, "batch", "export", "1", "--format", "jsonl").stdout.splitlines()]
     assert records[0] == {"source": str(blank), "pages": [1], "form": "unknown", "layout": None,
@@ -65,9 +66,9 @@ def test_submit_status_export_and_purge(env, inputs, tmp_path):
     assert "batch 1: done" in " ".join(_run(env, "batch", "status", "1", "--follow").stderr.split())
 
     blobs = tmp_path / "data" / "blobs" / "default"
-    assert sum(1 for p in blobs.rglob("*") if p.is_file()) == 3  # two originals and one page image
+    assert sum(1 for p in blobs.rglob("*") if p.is_file()) == 2  # an original and its page image; not the refused PDF
     purged = _run(env, "batch", "purge", "1", "--yes")
-    assert "3 stored file(s) deleted" in " ".join(purged.stderr.split())
+    assert "2 stored file(s) deleted" in " ".join(purged.stderr.split())
     assert not any(p.is_file() for p in blobs.rglob("*"))
     assert "purged" in _run(env, "batch", "status").stdout
     assert len(_run(env, "batch", "export", "1").stdout.splitlines()) == 2  # the results outlive the images
