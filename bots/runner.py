@@ -130,6 +130,7 @@ class Worker:
         self.s = runner.scenario
         self.page: Page | None = None
         self.logged_in = False
+        self.tracing = False  # a trace chunk of the current record attempt is open
 
     # -- steps -------------------------------------------------------------------------------------
     def _where(self, ctx: _Ctx, step: Any, i: str | None) -> str:
@@ -184,6 +185,8 @@ class Worker:
                 await self._classify(e, where, ctx, navigation=False)
             except PlaywrightError as e:
                 await self._classify(e, where, ctx, navigation=True)
+            except (ValueError, TypeError, KeyError) as e:  # a transform that does not fit the approved value
+                raise StepFailure(where, f"the value cannot be prepared: {e}", transient=False) from None
             if step.commit:
                 ctx.committed = True
 
@@ -359,14 +362,17 @@ class Worker:
         attempts = self.s.retry.attempts
         for attempt in range(1, attempts + 1):
             ctx = _Ctx(rec, "lookup", r.secrets, dry_run=r.options.dry_run)
-            await self.context.tracing.start_chunk(title=f"{rec.record_id} attempt {attempt}")
+            self.tracing = False
             try:
+                await self.ensure_login(ctx)  # before the trace starts: no password in an artifact
+                await self.context.tracing.start_chunk(title=f"{rec.record_id} attempt {attempt}")
+                self.tracing = True
                 outcome = await self._attempt(rec, key, digest, ctx, ours)
-                await self.context.tracing.stop_chunk()
+                await self._end_trace()
                 r.emit(outcome)
                 return
             except SentBack as e:
-                await self.context.tracing.stop_chunk()
+                await self._end_trace()
                 if not ctx.dry_run:
                     log.mark(key, rec.record_id, State.sent_back, values_digest=digest, message=str(e))
                 r.emit(Outcome(OutcomeKind.sent_back, rec.record_id, key, str(e)))
@@ -375,7 +381,7 @@ class Worker:
                 ours = ours or (not ctx.dry_run and log.get(key) is not None)
                 transient = isinstance(e, SessionExpired) or e.transient
                 if transient and attempt < attempts:
-                    await self.context.tracing.stop_chunk()
+                    await self._end_trace()
                     self.logged_in = False  # a fresh session is the surest start after a lost page
                     if not isinstance(e, SessionExpired):  # an ended session needs a login, not a pause
                         await asyncio.sleep(self.s.retry.backoff[min(attempt - 1, len(self.s.retry.backoff) - 1)])
@@ -383,11 +389,16 @@ class Worker:
                 await self._fail(rec, key, digest, ctx, e)
                 return
 
+    async def _end_trace(self) -> None:
+        """Drop the record's trace chunk: only failures keep theirs."""
+        if self.tracing:
+            await self.context.tracing.stop_chunk()
+            self.tracing = False
+
     async def _attempt(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, ours: bool) -> Outcome:
         log = self.runner.receipts
         receipt = log.get(key)
         prior_state = receipt.state if receipt else None
-        await self.ensure_login(ctx)
         try:
             present = await self.lookup(ctx)
         except _StopAtCommit as e:  # e.g. the employer would have to be registered first
@@ -432,10 +443,14 @@ class Worker:
             await self.page.screenshot(path=str(shot), full_page=True, timeout=10_000)
         except (PlaywrightError, AssertionError):
             shot = None  # type: ignore[assignment]
-        try:
-            await self.context.tracing.stop_chunk(path=str(trace))
-        except PlaywrightError:
-            trace = None  # type: ignore[assignment]
+        if self.tracing:
+            try:
+                await self.context.tracing.stop_chunk(path=str(trace))
+            except PlaywrightError:
+                trace = None  # type: ignore[assignment]
+            self.tracing = False
+        else:
+            trace = None  # type: ignore[assignment]  # the login itself failed: it is never traced
         message = str(e) if isinstance(e, StepFailure) else f"the target's session ended repeatedly ({e})"
         if ctx.committed:
             message += "; the save step had run: the next run looks the record up before keying anything"
@@ -501,7 +516,11 @@ class Runner:
                         same_key, same_group = inflight.setdefault(key, asyncio.Lock()), exclusive.setdefault(
                             group, asyncio.Lock())
                         async with same_key, same_group:
-                            await w.process(rec)
+                            try:
+                                await w.process(rec)
+                            except Exception as e:  # one record's surprise must not end the others' run
+                                self.emit(Outcome(OutcomeKind.failed, rec.record_id, key,
+                                                  redact(f"unexpected error: {type(e).__name__}: {e}")))
 
                 tasks = [asyncio.create_task(work(w)) for w in workers]
                 # The source is read in a thread: a slow query must not stall the browsers.

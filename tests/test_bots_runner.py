@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -193,25 +192,23 @@ def _verified(journal: Path) -> int:
 
 def test_sigkill_mid_run_then_resume_keys_each_record_once(target: DemoTarget, tmp_path: Path) -> None:
     records_file = tmp_path / "records.jsonl"
-    approved = write_records(records_file, 8, seed=16)
+    approved = write_records(records_file, 6, seed=16)
     journal = tmp_path / "journal.sqlite"
     cmd = [sys.executable, "-m", "yomitori", "bot", "run", str(SCENARIO), "--records", str(records_file),
            "--journal", str(journal), "--parallel", "2", "--artifacts", str(tmp_path / "artifacts")]
     env = {**os.environ, **target.env()}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 120
-    while _verified(journal) < 3 and proc.poll() is None and time.monotonic() < deadline:
+    while _verified(journal) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and the browser it started
     proc.wait()
     states = Counter(r.state for r in SQLiteReceiptLog(journal).all())
-    assert states[State.verified] >= 3 and states[State.verified] < 8
+    assert 2 <= states[State.verified] < 6
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert verify_target(target.export(), approved)["duplicates"] == 0
     check = verify_target(target.export(), approved)
-    assert check["target_rows"] == 8 and check["missing"] == 0 and check["mismatched_records"] == 0
-    assert Counter(r.state for r in SQLiteReceiptLog(journal).all()) == {State.verified: 8}
-    for p in (tmp_path / "artifacts").glob("*"):
-        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else None
+    assert check["target_rows"] == 6 and check["missing"] == 0 and check["mismatched_records"] == 0
+    assert Counter(r.state for r in SQLiteReceiptLog(journal).all()) == {State.verified: 6}
