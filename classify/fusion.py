@@ -21,7 +21,7 @@ from yomitori.forms_templates import LayoutTemplate
 from yomitori.forms_templates.contract import UNKNOWN_FORM
 from yomitori.ocr.preprocess import Registered
 
-from .layout_match import STRONG_MATCH, match_layouts
+from .layout_match import STRONG_MATCH, WEAK_MATCH, match_layouts
 from .page_cnn import CNNVote, PageCNN, page_cnn
 from .title_cues import TitleCue, match_titles, read_lines, registered_title_crop, title_band_crops, upright
 
@@ -48,6 +48,12 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
         cue = TitleCue(None, 0.0, "", False)  # two signals agree already: a title could not overturn them
     else:
         cue = _title(gray, match.best, vote, layouts)
+    best = match.best
+    if reg is None and best is not None and match.score >= WEAK_MATCH and cue.form == best.template.form \
+            and vote.probs.get(best.template.id, 0.0) >= CNN_NAMES:
+        # A faint or damaged scan: its frame registers but less of the blank form's ink is found. The layout
+        # stands when the CNN names exactly it and its title is read where this layout prints it.
+        reg = best
     signals: dict[str, object] = {
         "registration": {"layout": match.best.template.id if match.best else None, "score": round(match.score, 4)},
         "cnn": {k: round(v, 4) for k, v in vote.probs.items()},

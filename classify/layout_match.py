@@ -16,6 +16,7 @@ from yomitori.ocr.preprocess import Registered, find_frame, register
 
 MATCH_THRESHOLD = 0.55  # share of the layout's printed ink found on the page
 STRONG_MATCH = 0.8  # registration alone is enough unless another signal objects
+WEAK_MATCH = 0.4  # below MATCH_THRESHOLD, a layout the CNN and the title both name still stands
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class PageModel:
         return self.onnx.with_suffix(".json")
 
 
-PAGE_CNN = PageModel(MODELS_DIR / "page_cnn.onnx", "5c50d471e9831ee935c8c7ee9c78ea59fbe2a45e8d4f321542fb28a08e28bf56")
+PAGE_CNN = PageModel(MODELS_DIR / "page_cnn.onnx", "7a07773341bfc49021a71e9c221621f50b7cb54fadb9aa7fd498d331ccceb847")
 
 
 def sha256_of(path: Path) -> str:

@@ -46,7 +46,7 @@ def test_shipped_weights_are_checksummed_small_and_know_every_class(tmp_path):
 @pytest.mark.parametrize("layout_id", sorted(templates()))
 def test_generated_pages_of_every_layout_classify_right(layout_id):
     t = templates()[layout_id]
-    for seed in (501, 502):
+    for seed in (501,):
         c = classify(_gray(generate(t, seed).image), templates().values())
         assert (c.form, c.layout) == (t.form, t.layout), c.signals
         assert c.registered is not None and c.confidence > 0.5
@@ -62,7 +62,7 @@ def test_sideways_page_is_classified_and_turned_upright():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_non_form_pages_come_back_unknown(kind):
-    for seed in (11, 12):
+    for seed in (11,):
         page = unknown_page(seed, kind, held_out=True)
         c = classify(_gray(page.image), templates().values())
         assert c.form == UNKNOWN_FORM and c.layout is None and c.registered is None, (kind, c.signals)
