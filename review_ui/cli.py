@@ -19,10 +19,14 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0: every interface)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     metrics_port: Annotated[int | None, typer.Option(help="also serve Prometheus /metrics on this port")] = None,
+    log_format: Annotated[str, typer.Option(help="json (for log collectors) or text")] = "json",
 ) -> None:
     """Serve the review UI and the JSON API (/api; OpenAPI at /api/openapi.json after login)."""
     import uvicorn
 
+    from yomitori.logs import setup_logging
+
+    setup_logging("INFO", fmt=log_format)  # every record, uvicorn's included, passes the 個人番号 redaction
     from yomitori.jobs.runtime import Runtime
     from yomitori.review_ui.app import create_app
     from yomitori.review_ui.settings import UISettings
@@ -33,7 +37,8 @@ def serve(
         from yomitori.metrics import start_exporter
 
         start_exporter(metrics_port, addr=host, rt=rt)
-    uvicorn.run(create_app(settings, runtime=rt), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(settings, runtime=rt), host=host, port=port, log_level="info", access_log=False,
+                log_config=None)  # keep the handlers set up above
 
 
 @user_app.command("add")
