@@ -35,45 +35,59 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario YAML")]) -> No
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML")],
+    scenario: Annotated[Path | None, typer.Argument(help="scenario YAML (or --scenario-name)")] = None,
+    scenario_name: Annotated[str | None, typer.Option(help="a scenario kept in the store (its newest version)")] = None,
     records: Annotated[Path | None, typer.Option(help="approved records in the contract's JSONL shape")] = None,
-    batch: Annotated[str | None, typer.Option(help="key the approved records of a batch in the store")] = None,
+    batch: Annotated[int | None, typer.Option(help="key the approved documents of a batch in the store")] = None,
+    tenant: Annotated[str | None, typer.Option(help="tenant of the batch (default YOMITORI_TENANT)")] = None,
     parallel: Annotated[int, typer.Option(help="browser sessions keying at once")] = 1,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="walk the scenario without saving")] = False,
-    journal: Annotated[Path, typer.Option(help="receipt journal (SQLite); keep it between runs")] = Path(
+    journal: Annotated[Path, typer.Option(help="receipt journal (SQLite) for --records; keep it between runs")] = Path(
         "bot-journal.sqlite"),
-    artifacts: Annotated[Path, typer.Option(help="screenshots and traces of failures")] = Path("bot-artifacts"),
+    artifacts: Annotated[Path | None, typer.Option(help="screenshots and traces of failures (default ./bot-artifacts;"
+                                                        " with --batch they end up in the store)")] = None,
     base_url: Annotated[str | None, typer.Option(help="the target's address (overrides the scenario)")] = None,
     outcomes: Annotated[Path | None, typer.Option(help="also append each outcome to this JSONL file")] = None,
 ) -> None:
     """Key approved records into the target system, each exactly once, and read every one back."""
     from .outcomes import Outcome
-    from .receipts import SQLiteReceiptLog
-    from .runner import RunOptions, run_scenario
+    from .runner import RunOptions, RunSummary, run_scenario
     from .scenario import ScenarioError, load_scenario
-    from .sources import JsonlRecordSource, RecordSource
 
     if (records is None) == (batch is None):
         err.print("[red]error:[/red] give either --records FILE.jsonl or --batch ID")
         raise typer.Exit(ExitCode.bad_args)
-    if batch is not None:
-        # The batch store (yomitori/store, yomitori/jobs) provides a RecordSource and an OutcomeSink here.
-        err.print("[red]error:[/red] --batch needs the batch store, which is not wired in yet; use --records")
+    if (scenario is None) == (scenario_name is None):
+        err.print("[red]error:[/red] give either a scenario file or --scenario-name NAME")
         raise typer.Exit(ExitCode.bad_args)
+    if scenario_name is not None and batch is None:
+        err.print("[red]error:[/red] --scenario-name reads the store: use it with --batch")
+        raise typer.Exit(ExitCode.bad_args)
+    store = None
     try:
-        s = load_scenario(scenario)
+        if scenario_name is not None:
+            from yomitori.store.repo import Store
+
+            from . import library
+
+            store = Store()
+            with store.tenant(tenant) as repo:
+                s, row = library.load(repo, scenario_name)
+                ref = f"{row.name} 版{row.version}"
+        else:
+            assert scenario is not None
+            s, ref = load_scenario(scenario), str(scenario)
     except ScenarioError as e:
         for p in e.problems:
             err.print(p, markup=False, highlight=False)
         raise typer.Exit(ExitCode.invalid_config) from None
-    assert records is not None
-    source: RecordSource = JsonlRecordSource(records)
-    log = SQLiteReceiptLog(journal)
     out = outcomes.open("a", encoding="utf-8") if outcomes else None
 
     def sink(o: Outcome) -> None:
         err.print(f"[{_STYLE[o.kind]}]{o.kind:<9}[/] {o.record_id}  {o.message}", highlight=False)
-        if o.screenshot:
+        if o.screenshot and batch is not None:
+            err.print("          screenshot and trace kept in the store (keying receipt of the document)")
+        elif o.screenshot:
             err.print(f"          screenshot {o.screenshot}  trace {o.trace}", highlight=False)
         if out:
             out.write(json.dumps({"kind": o.kind.value, "record_id": o.record_id, "key": o.key, "message": o.message,
@@ -81,13 +95,35 @@ def run(
                                  ensure_ascii=False) + "\n")
             out.flush()
 
+    summary: RunSummary
     try:
-        summary = run_scenario(s, source, log, sink, RunOptions(parallel=parallel, dry_run=dry_run,
-                                                                artifacts=artifacts, base_url=base_url))
+        if batch is not None:
+            from yomitori.store.repo import Store
+
+            from .batch_run import run_batch
+
+            store = store or Store()
+            run_id, summary = run_batch(store, tenant or store.settings.tenant, s, batch_id=batch, scenario_ref=ref,
+                                        parallel=parallel, dry_run=dry_run, base_url=base_url, artifacts=artifacts,
+                                        on_outcome=sink)
+            err.print(f"bot run {run_id} of batch {batch}", highlight=False)
+        else:
+            from .receipts import SQLiteReceiptLog
+            from .sources import JsonlRecordSource
+
+            assert records is not None
+            log = SQLiteReceiptLog(journal)
+            try:
+                summary = run_scenario(s, JsonlRecordSource(records), log, sink, RunOptions(
+                    parallel=parallel, dry_run=dry_run, artifacts=artifacts or Path("bot-artifacts"),
+                    base_url=base_url))
+            finally:
+                log.close()
     finally:
-        log.close()
         if out:
             out.close()
+        if store is not None:
+            store.close()
     c = summary.counts
     err.print(f"keyed {c['keyed']}, skipped {c['skipped']}, sent back {c['sent_back']}, failed {c['failed']}, "
               f"dry-run {c['dry_run']}, already done earlier {c['already_done']}; {summary.logins} logins; "

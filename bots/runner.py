@@ -56,6 +56,17 @@ class RunOptions:
     artifacts: Path = Path("bot-artifacts")
     base_url: str | None = None
     max_consecutive_failures: int = 3  # a broken scenario stops the run instead of failing every record
+    # A test run's step-by-step screenshots go here (personal data: a private folder); login steps are not shot.
+    step_screenshots: Path | None = None
+
+
+@dataclass(frozen=True)
+class StepShot:
+    """One step of a test run: where in the scenario, and the page right after it."""
+
+    section: str
+    where: str
+    screenshot: Path | None
 
 
 @dataclass
@@ -65,6 +76,7 @@ class RunSummary:
     seconds: float = 0.0
     logins: int = 0  # more than --parallel means sessions ended and were resumed
     aborted: str = ""
+    steps: list[StepShot] = field(default_factory=list)  # with RunOptions.step_screenshots
 
     @property
     def per_minute(self) -> float:
@@ -189,6 +201,21 @@ class Worker:
                 raise StepFailure(where, f"the value cannot be prepared: {e}", transient=False) from None
             if step.commit:
                 ctx.committed = True
+            if self.runner.options.step_screenshots is not None and ctx.section != "login" and not isinstance(
+                    step, IfStep | RepeatStep):
+                await self._shoot(ctx, where)
+
+    async def _shoot(self, ctx: _Ctx, where: str) -> None:
+        """A test run's picture of the page after a step (a page that cannot be shot is listed without one)."""
+        folder = self.runner.options.step_screenshots
+        assert folder is not None and self.page is not None
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shot: Path | None = folder / f"step-{len(self.runner.summary.steps) + 1:03d}.png"
+        try:
+            await self.page.screenshot(path=str(shot), full_page=True, timeout=10_000)
+        except PlaywrightError:
+            shot = None
+        self.runner.summary.steps.append(StepShot(ctx.section, where, shot))
 
     async def _classify(self, e: Exception, where: str, ctx: _Ctx, *, navigation: bool) -> None:
         """Turn a Playwright error into session expiry, a transient failure or a step failure."""

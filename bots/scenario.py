@@ -393,6 +393,11 @@ def load_scenario(path: Path | str) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ScenarioError(path, [f"{path}: cannot read: {e.strerror}"]) from None
+    return parse_scenario(text, path)
+
+
+def parse_scenario(text: str, path: Path | str) -> Scenario:
+    """Validate a scenario given as text (one kept in the store); `path` is the name its problems carry."""
     loader = _LineLoader(text)
     try:
         root = loader.get_single_node()

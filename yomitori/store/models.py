@@ -250,6 +250,7 @@ class KeyingReceipt(TenantScoped, Base):
     """Which bot run keyed which document into the tax system, when, and with what result."""
 
     __tablename__ = "keying_receipts"
+    __table_args__ = (sa.Index("uq_keying_receipts_tenant_id_bot_key", "tenant_id", "bot", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
@@ -261,6 +262,14 @@ class KeyingReceipt(TenantScoped, Base):
     target_ref: Mapped[str | None] = mapped_column(sa.String(200))  # the record's id in the tax system
     keyed_fields: Mapped[list[Any]] = mapped_column(default=list)  # field keys written and read back
     message: Mapped[str] = mapped_column(sa.Text, default="")  # never a 個人番号
+    # The bots' receipt journal (bots/batch_journal.py): one row per scenario and idempotency key, updated in place;
+    # `result` stays the coarse outcome (ok only once read back), `state` is the journal's step.
+    key: Mapped[str | None] = mapped_column(sa.String(64))  # HMAC of the record's key fields: no 個人番号 in it
+    state: Mapped[str | None] = mapped_column(sa.String(20))  # started|saved|verified|skipped|sent_back|failed
+    values_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    artifacts: Mapped[list[Any] | None] = mapped_column(sa.JSON, nullable=True)  # [{"kind", "sha256"}] in blobs
+    updated_at: Mapped[datetime | None]
 
 
 class AuditLog(Base):
@@ -278,4 +287,53 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # never a 個人番号
 
 
-TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt)
+class KeyingSecret(TenantScoped, Base):
+    """The key of the bots' idempotency HMACs, one per tenant (a plain hash of a 個人番号 could be reversed)."""
+
+    __tablename__ = "keying_secrets"
+    __table_args__ = (sa.UniqueConstraint("tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotScenario(TenantScoped, Base):
+    """One saved version of a keying scenario (YAML); every save adds a version, none is ever changed."""
+
+    __tablename__ = "bot_scenarios"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))  # the library name (letters, digits, - and _)
+    version: Mapped[int]  # 1, 2, ... per name
+    form: Mapped[str] = mapped_column(sa.String(64))
+    target_system: Mapped[str] = mapped_column(sa.String(200), default="")  # e.g. "住民税課税システム（〇〇社）"
+    yaml: Mapped[str] = mapped_column(sa.Text)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotRun(TenantScoped, Base):
+    """One `yomitori bot run` (or test run) and its counts, updated as records finish: the bot dashboard."""
+
+    __tablename__ = "bot_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot: Mapped[str] = mapped_column(sa.String(100))  # the scenario's name:
+    scenario_ref: Mapped[str] = mapped_column(sa.String(300), default="")  # "name v3" from the store, or a file
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batches.id"), index=True)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    parallel: Mapped[int] = mapped_column(default=1)
+    started_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(sa.String(20), default="running")  # running | done | aborted | error
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # keyed, skipped, sent_back, failed, ...
+    seconds: Mapped[float | None]
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
+                                         KeyingSecret, BotScenario, BotRun)
