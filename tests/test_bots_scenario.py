@@ -122,5 +122,8 @@ def test_cli_check_reports_lines_and_exit_code(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["check", str(_write(tmp_path, text))])
     assert bad.exit_code == 6
     assert f"scenario.yaml:{_line_of(text, 'wareki_yaer')}:" in bad.output and "unknown transform" in bad.output
-    batch = runner.invoke(app, ["run", str(DEMO), "--batch", "7"])
-    assert batch.exit_code == 2 and "batch store" in batch.output
+    neither = runner.invoke(app, ["run", str(DEMO)])
+    assert neither.exit_code == 2 and "--records FILE.jsonl or --batch ID" in neither.output
+    batch = runner.invoke(app, ["run", str(DEMO), "--batch", "7", "--tenant", "nowhere"],
+                          env={"YOMITORI_DATA_DIR": str(tmp_path / "data")})
+    assert "unknown tenant 'nowhere'" in str(batch.exception)  # the store is asked, not a file
