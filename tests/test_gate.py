@@ -29,7 +29,10 @@ def test_pick_threshold_meets_the_target_with_a_margin():
     passed = p >= t
     assert 0.95 < t < 1.0
     assert (~right[passed]).mean() <= 0.01
-    assert pick_threshold(p[:50], right[:50], 0.001) == 1.0  # 50 fields cannot show 0.1 %: nothing passes
+    assert pick_threshold(p[:500], right[:500], 0.001) == 1.0  # 500 fields cannot show 0.1 %: nothing passes
+    overconfident = np.full(5000, 0.9999)
+    half_wrong = np.arange(5000) % 2 == 0
+    assert pick_threshold(overconfident, half_wrong, 0.001) == 1.0  # the errors seen overrule the model
 
 
 def test_fit_group_learns_that_agreement_means_right():

@@ -7,6 +7,7 @@ tuning seeds used by tests and experiments. The fitted model goes to models/gate
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,7 @@ import numpy as np
 from rich.console import Console
 
 from yomitori.bench import _generate, is_blank
+from yomitori.errors import YomitoriError
 from yomitori.extract import ExtractionPool, PageResult
 from yomitori.forms_templates import templates
 from yomitori.gate import FEATURES, GateModel, GroupModel, fit_group, pick_threshold, policy
@@ -63,17 +65,20 @@ def fit(rows: list[tuple[str, str, tuple[float, ...], bool]], meta: dict[str, ob
     return GateModel(groups, meta)
 
 
-def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: Console) -> GateModel:
-    jobs_dir = tempfile.TemporaryDirectory(prefix="yomitori-calibrate-")
-    with jobs_dir as tmp:
-        jobs = [(lid, seed + i, hand, tmp) for lid in templates() for hand in (False, True) for i in range(pages)]
-        with ProcessPoolExecutor(workers) as pool:
-            truth_rows = list(pool.map(_generate, jobs, chunksize=2))
-        truths = {str(t["source"]): t for t in truth_rows}
-        files = [str(Path(tmp) / str(t["source"])) for t in truth_rows]
+def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: Console,
+                    scans: Path | None = None) -> GateModel:
+    """Generate (or reuse, from `scans`) the calibration pages, read them, fit the gate."""
+    with tempfile.TemporaryDirectory(prefix="yomitori-calibrate-") as tmp:
+        folder = scans or Path(tmp)
+        truths = _pages(folder, pages, seed, workers, console)
+        files = [str(folder / name) for name in truths]
         with ExtractionPool(workers) as pool:
             results = list(pool.run(files))
     rows = collect(results, truths)
+    if scans is not None:  # what was read, kept so the model can be refitted without reading again
+        (scans / "calibration-rows.json").write_text(json.dumps(rows), encoding="utf-8")
+    if not rows:
+        raise YomitoriError("no read fields to calibrate on; is the second reader installed?")
     meta = {"fitted": dt.date.today().isoformat(), "seed": seed, "pages": len(files), "fields": len(rows),
             "command": f"yomitori calibrate --pages {pages} --seed {seed}", "features": list(FEATURES)}
     model = fit(rows, meta)
@@ -92,3 +97,19 @@ def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: 
                       f"wrong among them {err * 100:.3f}%")
     console.print(f"wrote {out} ({len(rows)} read fields from {len(files)} pages)")
     return model
+
+
+def _pages(folder: Path, pages: int, seed: int, workers: int, console: Console) -> dict[str, dict]:
+    """Truth records by file name; generated into `folder` unless a previous run left them there."""
+    index = folder / f"calibration-{seed}-{pages}.jsonl"
+    if index.is_file():
+        rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()]
+        console.print(f"reusing {len(rows)} generated pages in {folder}")
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        jobs = [(lid, seed + i, hand, str(folder)) for lid in templates() for hand in (False, True)
+                for i in range(pages)]
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(pool.map(_generate, jobs, chunksize=2))
+        index.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), "utf-8")
+    return {str(r["source"]): r for r in rows}

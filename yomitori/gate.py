@@ -169,13 +169,20 @@ def fit_group(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 50)
 
 
 def pick_threshold(p: np.ndarray, right: np.ndarray, target: float) -> float:
-    """The lowest confidence whose passing fields are wrong no more than `target` of the time.
+    """The lowest confidence at which the fields passing are wrong no more than `target` of the time.
 
-    Errors are counted with one extra imagined error (a Laplace-style margin), so a small calibration set
-    cannot promise more than it has seen.
+    Two estimates must both meet the target: the calibrated model's own (the mean of 1 − p over the
+    passing fields), which is smooth where errors are rare, and the errors actually seen in the
+    calibration set. A set with too few fields to show the target passes nothing.
     """
+    if len(p) * target < 1:
+        return 1.0
     order = np.argsort(-p)
-    wrong = np.cumsum(~right[order]) + 1
     n = np.arange(1, len(p) + 1)
-    ok = np.flatnonzero(wrong / n <= target)
-    return float(p[order][ok[-1]]) if ok.size else 1.0
+    expected = np.cumsum(1.0 - p[order]) / n
+    seen = np.cumsum(~right[order]) / n
+    ranked = p[order]
+    # A threshold passes every field at or above it: judge it where a run of equal confidences ends.
+    run_end = np.append(ranked[1:] != ranked[:-1], True)
+    ok = np.flatnonzero((expected <= target) & (seen <= target) & run_end)
+    return float(ranked[ok[-1]]) if ok.size else 1.0
