@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from yomitori.review_ui.routers import (
+    admin_bots,
     admin_templates,
     admin_users,
     api_batches,
@@ -26,7 +27,7 @@ ALL: list[APIRouter] = [
     images.router,
     admin_users.router,
     admin_templates.router,
-    # admin_bots.router: the bots' administrator pages (issue 7) go here, under /admin/bots, Administrator only.
+    admin_bots.router,  # the bots' administrator pages, under /admin/bots, Administrator only
     audit.router,
     api_batches.router,
     api_documents.router,
