@@ -85,3 +85,16 @@ def test_a_validator_finding_sends_the_fields_it_names_to_review_with_its_messag
     assert fields["income_after_deduction"].review is True
     assert any("給与所得控除後の金額" in r for r in fields["income_after_deduction"].reasons)
     assert fields["tax_year"].review is False
+
+
+def test_a_crashing_validator_sends_every_field_to_review_and_the_page_survives(monkeypatch):
+    import yomitori.validation
+
+    def broken(form, values):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(yomitori.validation, "validate_document", broken)
+    fields = {"payment_amount": _read("payment_amount", 4_560_000)}
+    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    assert fields["payment_amount"].review is True
+    assert fields["payment_amount"].value == 4_560_000

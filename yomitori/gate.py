@@ -11,6 +11,7 @@ Validator findings and name variants always send a field to review, whatever its
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from yomitori.forms_templates.contract import contract_forms
 if TYPE_CHECKING:
     from yomitori.ocr.fields import FieldResult
 
+log = logging.getLogger(__name__)
 MODEL_FILE = "gate.json"  # in yomitori.models, written by `yomitori calibrate`
 FEATURES = ("logit_min", "logit_mean", "agree", "second_missing", "doubt", "registration", "length")
 
@@ -134,7 +136,15 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
         f.gate_features = tuple(features(f, registration))
         f.confidence = group.probability(f.gate_features)
         f.review = f.confidence < group.thresholds[pol.criticality(value_type)] or bool(f.reasons)
-    for finding in _findings(form, fields):
+    try:
+        findings = _findings(form, fields)
+    except Exception:  # a validator bug must cost a review, never the page
+        log.exception("the gate's validators raised on a %s page; every field goes to review", form)
+        for f in fields.values():
+            f.review = True
+            f.reasons.append("検証処理でエラーが発生したため確認が必要です")
+        return
+    for finding in findings:
         if finding.severity not in pol.review_on:
             continue
         for key in finding.fields:
