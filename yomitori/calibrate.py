@@ -24,6 +24,7 @@ from yomitori.gate import FEATURES, GateModel, GroupModel, fit_group, pick_thres
 from yomitori.gate_report import print_reliability, reliability
 
 CALIBRATION_SEEDS = 100_000
+MIN_EXPECTED_ERRORS = 2  # a subset must be big enough to show this many errors at the target rate
 
 
 def collect(results: list[PageResult], truths: dict[str, dict]) -> list[tuple[str, str, tuple[float, ...], bool]]:
@@ -46,28 +47,46 @@ def collect(results: list[PageResult], truths: dict[str, dict]) -> list[tuple[st
 
 
 def fit(rows: list[tuple[str, str, tuple[float, ...], bool]], meta: dict[str, object]) -> GateModel:
+    """A confidence model per group; thresholds per group and criticality from the policy's targets.
+
+    A threshold needs enough fields to show its target (a 0.05 % target needs thousands): where a group
+    has too few, it takes the threshold found on its whole group, else on every group pooled (the
+    probabilities are calibrated per group, so they are comparable).
+    """
     pol = policy()
-    groups: dict[str, GroupModel] = {}
+    models: dict[str, GroupModel] = {}
     for group in sorted({g for _, g, _, _ in rows}):
         mine = [r for r in rows if r[1] == group]
-        x = np.array([r[2] for r in mine], dtype=float)
-        y = np.array([r[3] for r in mine], dtype=float)
-        coef, intercept = fit_group(x, y)
-        model = GroupModel(tuple(float(c) for c in coef), intercept, {})
-        p = np.array([model.probability(v) for v in x])
+        coef, intercept = fit_group(np.array([r[2] for r in mine], float), np.array([r[3] for r in mine], float))
+        models[group] = GroupModel(tuple(float(c) for c in coef), intercept, {})
+    p = np.array([models[r[1]].probability(r[2]) for r in rows])
+    right = np.array([r[3] for r in rows], bool)
+    group = np.array([r[1] for r in rows])
+    crit = np.array([pol.criticality(r[0]) for r in rows])
+    out: dict[str, GroupModel] = {}
+    for g, m in models.items():
         thresholds = {}
-        for crit, target in pol.targets.items():
-            subset = np.array([pol.criticality(r[0]) == crit for r in mine])
-            # Too few critical fields in a group: hold them to the group as a whole.
-            use = subset if subset.sum() >= 200 else np.ones(len(mine), bool)
-            thresholds[crit] = pick_threshold(p[use], y[use].astype(bool), target)
-        groups[group] = GroupModel(model.coef, model.intercept, thresholds)
-    return GateModel(groups, meta)
+        for c, target in pol.targets.items():
+            for subset in ((group == g) & (crit == c), group == g, np.ones(len(rows), bool)):
+                if subset.sum() * target >= MIN_EXPECTED_ERRORS:
+                    break
+            thresholds[c] = pick_threshold(p[subset], right[subset], target)
+        out[g] = GroupModel(m.coef, m.intercept, thresholds)
+    return GateModel(out, meta)
 
 
 def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: Console,
-                    scans: Path | None = None) -> GateModel:
-    """Generate (or reuse, from `scans`) the calibration pages, read them, fit the gate."""
+                    scans: Path | None = None, refit: bool = False) -> GateModel:
+    """Generate (or reuse, from `scans`) the calibration pages, read them, fit the gate.
+
+    `refit` fits again on what a previous run with the same `scans` read (after a policy change)."""
+    if refit:
+        if scans is None or not (scans / "calibration-rows.json").is_file():
+            raise YomitoriError("--refit needs --scans with a previous calibration run in it")
+        rows = [(t, g, tuple(x), ok) for t, g, x, ok in json.loads((scans / "calibration-rows.json").read_text())]
+        index = next(scans.glob("calibration-*.jsonl"), None)
+        n_pages = len(index.read_text(encoding="utf-8").splitlines()) if index else 0
+        return _fit_and_report(rows, n_pages, pages, seed, out, console)
     with tempfile.TemporaryDirectory(prefix="yomitori-calibrate-") as tmp:
         folder = scans or Path(tmp)
         truths = _pages(folder, pages, seed, workers, console)
@@ -79,7 +98,11 @@ def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: 
         (scans / "calibration-rows.json").write_text(json.dumps(rows), encoding="utf-8")
     if not rows:
         raise YomitoriError("no read fields to calibrate on; is the second reader installed?")
-    meta = {"fitted": dt.date.today().isoformat(), "seed": seed, "pages": len(files), "fields": len(rows),
+    return _fit_and_report(rows, len(files), pages, seed, out, console)
+
+
+def _fit_and_report(rows: list, n_pages: int, pages: int, seed: int, out: Path, console: Console) -> GateModel:
+    meta = {"fitted": dt.date.today().isoformat(), "seed": seed, "pages": n_pages, "fields": len(rows),
             "command": f"yomitori calibrate --pages {pages} --seed {seed}", "features": list(FEATURES)}
     model = fit(rows, meta)
     out.write_text(model.to_json() + "\n", encoding="utf-8")
@@ -95,7 +118,7 @@ def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: 
         err = (len(passed) - sum(passed)) / len(passed) if passed else 0.0
         console.print(f"{g}: thresholds {m.thresholds}, straight-through {len(passed)} fields, "
                       f"wrong among them {err * 100:.3f}%")
-    console.print(f"wrote {out} ({len(rows)} read fields from {len(files)} pages)")
+    console.print(f"wrote {out} ({len(rows)} read fields from {n_pages} pages)")
     return model
 
 

@@ -108,6 +108,7 @@ def calibrate(
     seed: Annotated[int, typer.Option(help="first seed (calibration range 100,000–999,999)")] = 100_000,
     workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
     scans: Annotated[Path | None, typer.Option(help="keep the generated pages here (and reuse them)")] = None,
+    refit: Annotated[bool, typer.Option(help="fit again on what the last run with --scans read")] = False,
 ) -> None:
     """Fit the confidence gate on generated pages; writes models/gate.json and prints a reliability table."""
     from yomitori.calibrate import CALIBRATION_SEEDS, run_calibration
@@ -116,7 +117,7 @@ def calibrate(
     if not CALIBRATION_SEEDS <= seed < 1_000_000 - pages:
         raise typer.BadParameter("calibration seeds lie in 100,000–999,999 (the benchmark uses the ones above)")
     out = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
-    run_calibration(pages=pages, seed=seed, workers=workers, out=out, console=err, scans=scans)
+    run_calibration(pages=pages, seed=seed, workers=workers, out=out, console=err, scans=scans, refit=refit)
 
 
 @app.command()
