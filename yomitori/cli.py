@@ -16,6 +16,7 @@ from yomitori.batch_bench import app as batch_bench_app
 from yomitori.batch_cli import register as register_batch_commands
 from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
+from yomitori.classify.fallback_cli import app as fallback_app
 from yomitori.errors import ExitCode, YomitoriError
 from yomitori.review_ui.cli import register as register_review_commands
 
@@ -130,6 +131,7 @@ def templates() -> None:
 
 
 app.add_typer(classifier_app)  # train-classifier, bench-classify
+app.add_typer(fallback_app)  # draft-template, bench-fallback: the layout-free label fallback
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
 app.add_typer(batch_bench_app)  # bench-batch: pages/s embedded and with rq workers

@@ -1,0 +1,71 @@
+"""`yomitori draft-template` and `yomitori bench-fallback`: the layout-free fallback's commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False)
+err = Console(stderr=True)
+
+# The layouts the bench holds out: a form keeps at least one other layout to learn label wordings from.
+HELD_OUT = ("kyuyo_shiharai_hokokusho/payroll_print", "kyuyo_shiharai_hokokusho/national", "idou_todokede/municipal_c")
+
+
+@app.command("draft-template")
+def draft_template(
+    scan: Annotated[Path, typer.Argument(help="a scan (image or PDF; its first page) of the new layout")],
+    form: Annotated[str, typer.Option(help="the form the page is, e.g. kyuyo_shiharai_hokokusho")],
+    out: Annotated[Path, typer.Option(help="YAML file to write")],
+    layout: Annotated[str, typer.Option(help="name of the new layout")] = "draft",
+) -> None:
+    """Find the form's fields on a scan by their printed labels and write a draft template for it."""
+    from yomitori.classify import classify
+    from yomitori.forms_templates import contract_forms, load_template, templates
+    from yomitori.ingest import PageFailure, read_pages
+    from yomitori.ocr.engine import get_engine
+    from yomitori.ocr.preprocess import to_working
+
+    from .label_fallback import draft_yaml, locate
+
+    if form not in contract_forms():
+        raise typer.BadParameter(f"unknown form '{form}'; one of {', '.join(contract_forms())}")
+    page = next(iter(read_pages(str(scan))), None)
+    if page is None or isinstance(page, PageFailure):
+        raise typer.BadParameter(f"{scan}: no readable page")
+    gray = to_working(page.image)
+    rotation = classify(gray, templates().values()).rotation
+    fb = locate(gray, form, rotation, get_engine("ppocr"))
+    if fb is None:
+        err.print(f"{scan}: no ruled frame found; a draft needs the form's outer frame")
+        raise typer.Exit(1)
+    out.write_text(draft_yaml(fb.draft, layout=layout), encoding="utf-8")
+    load_template(out)  # what we wrote must load as a template
+    err.print(f"wrote {out}: {len(fb.draft.fields)} of {len(contract_forms()[form].fields)} fields located "
+              f"({', '.join(f.key for f in fb.draft.fields)})")
+
+
+@app.command("bench-fallback")
+def bench_fallback(
+    pages: Annotated[int, typer.Option(help="generated pages per held-out layout")] = 10,
+    seed: Annotated[int, typer.Option(help="first generator seed")] = 1000,
+    layout: Annotated[list[str] | None, typer.Option(help="held-out layout id(s); default: three")] = None,
+) -> None:
+    """Leave-one-out: read generated pages of a layout with its template removed, through the label
+    fallback only, learning label wordings from the other layouts; score non-blank fields."""
+    from .fallback_bench import run
+
+    table = Table("held-out layout", "pages", "non-blank fields", "right", "located", "s/page")
+    for lid in layout or HELD_OUT:
+        t0 = time.perf_counter()
+        r = run(lid, pages, seed)
+        table.add_row(lid, str(pages), str(r.total), f"{r.right / max(1, r.total):.1%}",
+                      f"{r.located / max(1, r.total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
+        for miss in r.misses[:8]:
+            err.print(f"  {lid} {miss}")
+    Console().print(table)

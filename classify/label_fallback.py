@@ -1,0 +1,388 @@
+"""The layout-free fallback: read a known form whose layout has no template by finding its printed labels.
+
+A page of a known form (the classifier named it, but no template registered) is mapped onto its own
+ruled frame, its lines of text are detected and read, and each contract field's label is looked for
+among them (the contract's label and every bundled layout's wording for that field, fuzzily). The value
+is what is written beside or under the label in the same ruled cell, or in the next cell to the right or
+below; it is read by the same field reader templates use. Every value goes to review: nothing found this
+way may pass the gate on its own. The fields found make a draft template an administrator can correct
+and save (`yomitori draft-template`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+import cv2
+import numpy as np
+
+from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
+from yomitori.forms_templates.schema import Box, FieldTemplate
+from yomitori.ocr.detect import TextBox, detect_lines
+from yomitori.ocr.engine import RecognitionEngine
+from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
+
+MATCH = 0.6  # label similarity below which a line of text is not that field's label
+FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
+RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
+GAP_MM = 3.0  # a break in a rule up to this long is bridged
+# Value types read as text beside a label; choices, checkboxes and dates need their printed options.
+READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_number", "amount", "count",
+            "postal_code", "phone", "year", "month", "date"}
+ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
+ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
+MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
+UNITS = {"円", "人", "内", "従", "従人", "年分"}  # printed units beside values: never part of a value
+
+
+@dataclass(frozen=True)
+class Detected:
+    """A line of text on the page, in page millimetres."""
+
+    box: Box
+    text: str
+
+
+@dataclass
+class Fallback:
+    """What the fallback found on one page: the draft layout and its readings."""
+
+    draft: LayoutTemplate
+    registered: Registered
+    labels: dict[str, Detected] = field(default_factory=dict)
+    cells: list[Box] = field(default_factory=list)
+    pending: dict[str, Pending] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- labels
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s()（）\[\]【】・:：、,.]", "", text)
+
+
+def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[str]]:
+    """Every printed wording of each field's label: the contract's, and each bundled layout's."""
+    found: dict[str, set[str]] = {}
+    for key, c in contract_forms()[form].fields.items():
+        found.setdefault(key, set()).add(_norm(c.label))
+    for t in templates().values():
+        if t.form != form or t.layout == exclude_layout:
+            continue
+        for f in t.fields:
+            if f.label:
+                found.setdefault(f.key, set()).add(_norm(f.label))
+    return {k: {s for s in v if s} for k, v in found.items()}
+
+
+def positions(form: str, *, exclude_layout: str | None = None) -> dict[str, list[tuple[float, float]]]:
+    """Where each field's label sits in the other layouts, as a share of the frame (0..1, 0..1)."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for t in templates().values():
+        if t.form != form or t.layout == exclude_layout:
+            continue
+        fx, fy, fw, fh = t.frame
+        for f in t.fields:
+            x, y, w, h = f.label_box or f.box
+            found.setdefault(f.key, []).append(((x + w / 2 - fx) / fw, (y + h / 2 - fy) / fh))
+    return found
+
+
+def similarity(label: str, text: str) -> float:
+    """How well a line reads as this label: whole-line similarity, or the label as the line's beginning."""
+    t = _norm(text)
+    if not t or not label:
+        return 0.0
+    whole = SequenceMatcher(None, label, t).ratio()
+    head = SequenceMatcher(None, label, t[: len(label)]).ratio() * (0.9 if len(t) > len(label) else 1.0)
+    return max(whole, head) if len(label) >= 2 else whole
+
+
+def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
+                 exclude_layout: str | None = None) -> dict[str, Detected]:
+    """Each field's label among the page's lines of text; ties between equal wordings go by position."""
+    words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
+    fx, fy, fw, fh = frame
+    scored: list[tuple[float, str, int]] = []
+    for key, labels in words.items():
+        for i, d in enumerate(lines):
+            sim = max(similarity(s, d.text) for s in labels)
+            if sim < MATCH:
+                continue
+            x, y, w, h = d.box
+            px, py = (x + w / 2 - fx) / fw, (y + h / 2 - fy) / fh
+            near = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
+            scored.append((sim - 0.5 * near, key, i))
+    found: dict[str, Detected] = {}
+    used: set[int] = set()
+    for _, key, i in sorted(scored, reverse=True):
+        if key not in found and i not in used:
+            found[key] = lines[i]
+            used.add(i)
+    return found
+
+
+# ---------------------------------------------------------------- the page's own geometry
+
+
+def frame_of(gray: np.ndarray, rotation: int) -> tuple[np.ndarray, tuple[float, float], Box] | None:
+    """The page's frame corners (in reading order), its page size and its frame box, both in mm.
+
+    The page is taken to be A4 (what tax offices scan): the longer side of the scan is 297 mm.
+    """
+    corners = find_frame(gray)
+    if corners is None:
+        return None
+    src = np.roll(corners, -(rotation // 90) % 4, axis=0).astype(np.float32)
+    mm = 297.0 / max(gray.shape)
+    fw, fh = float(np.hypot(*(src[1] - src[0]))) * mm, float(np.hypot(*(src[3] - src[0]))) * mm
+    page = (297.0, 210.0) if fw > fh else (210.0, 297.0)
+    x, y = max(0.0, (page[0] - fw) / 2), max(0.0, (page[1] - fh) / 2)
+    return src, page, (round(x, 1), round(y, 1), round(fw, 1), round(fh, 1))
+
+
+def rules(ink: np.ndarray) -> np.ndarray:
+    """The page's ruled lines: long straight runs of ink, horizontal or vertical."""
+    n = round(RULE_MM * PX_PER_MM)
+    # Thin rules on a scan waver by a pixel and break up: thicken them first, so a run survives the opening.
+    # Across the line only: along it, closing gaps would join a row of printed characters into a "rule".
+    u8 = ink.astype(np.uint8)
+    horizontal = cv2.morphologyEx(cv2.dilate(u8, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
+    vertical = cv2.morphologyEx(cv2.dilate(u8, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
+    # A seal dropped out with its red ink, or a faded stretch, breaks a rule: bridge short gaps along it.
+    g = round(GAP_MM * PX_PER_MM)
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, g), np.uint8))
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((g, 1), np.uint8))
+    return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def cells(ruled: np.ndarray) -> list[Box]:
+    """The ruled cells (in mm): regions of paper enclosed by ruled lines."""
+    closed = cv2.dilate(ruled.astype(np.uint8), np.ones((5, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(1 - closed, connectivity=4)
+    h, w = ruled.shape
+    found: list[Box] = []
+    for x, y, bw, bh, _ in stats[1:n]:
+        if (bw >= w * 0.95 and bh >= h * 0.95) or bw < 2 * PX_PER_MM or bh < 2 * PX_PER_MM:
+            continue  # the margin around the frame, or slivers between double rules
+        found.append(tuple(round(v / PX_PER_MM, 1) for v in (x - 3, y - 3, bw + 6, bh + 6)))  # type: ignore[misc]
+    return found
+
+
+def _inside(px: float, py: float, b: Box) -> bool:
+    return b[0] <= px <= b[0] + b[2] and b[1] <= py <= b[1] + b[3]
+
+
+def _cell_at(px: float, py: float, boxes: Iterable[Box]) -> Box | None:
+    hits = [b for b in boxes if _inside(px, py, b)]
+    return min(hits, key=lambda b: b[2] * b[3]) if hits else None
+
+
+def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> tuple[list[Box], list[Box]]:
+    """Where a label's value may be written: in its own cell (under, beside or before the label), and in
+    the next cell to the right or below. `row`: the value is a row of one-character cells (個人番号 …),
+    which together make the cell to the right."""
+    lx, ly, lw, lh = label
+    cx, cy = lx + lw / 2, ly + lh / 2
+    cell = _cell_at(cx, cy, all_cells)
+    own: list[Box] = []
+    beside: list[Box] = []
+    if cell is None:
+        return own, beside
+    x, y, w, h = cell
+    right, below, left = x + w - (lx + lw), y + h - (ly + lh), lx - x
+    if below >= 3.0:
+        own.append((x, ly + lh * 0.8, w, y + h - (ly + lh * 0.8)))
+    if right >= 6.0:
+        own.append((lx + lw, y, right, h))
+    if left >= 6.0:
+        own.append((x, y, left, h))  # a unit after the value: 年分, 円
+    nxt = _cell_at(x + w + 1.5, cy, all_cells)
+    if nxt is not None and nxt != cell:
+        beside.append(_row_from(nxt, all_cells) if row else nxt)
+    under = _cell_at(cx, y + h + 1.5, all_cells)
+    if under is not None and under != cell:
+        beside.append(under)
+    keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
+    return keep
+
+
+def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequence[Detected]) -> list[Box]:
+    """The label's cell cut where another label starts beside it on its row: a rule between two fields
+    that the scan lost still has a label on each side of it."""
+    lx, ly, lw, lh = label.box
+    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    if cell is None:
+        return list(all_cells)
+    x, y, w, h = cell
+    right, left = x + w, x
+    for d in printed:
+        dx, dy, dw, dh = d.box
+        same_row = abs((dy + dh / 2) - (ly + lh / 2)) <= max(lh, dh)
+        if d is label or not same_row or not _inside(dx + dw / 2, dy + dh / 2, cell):
+            continue
+        if dx >= lx + lw:
+            right = min(right, dx - 0.5)
+        elif dx + dw <= lx:
+            left = max(left, lx - 0.5)
+    if (left, right) == (x, x + w):
+        return list(all_cells)
+    return [(left, y, right - left, h), *(b for b in all_cells if b != cell)]
+
+
+def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
+    """A run of narrow cells of one height starting at `first`, as one box."""
+    x, y, w, h = first
+    end = x + w
+    while w <= ROW_CELL_MM:
+        nxt = _cell_at(end + 1.0, y + h / 2, all_cells)
+        if nxt is None or abs(nxt[1] - y) > 1.5 or abs(nxt[3] - h) > 1.5 or nxt[2] > ROW_CELL_MM:
+            break
+        end = nxt[0] + nxt[2]
+    return (x, y, end - x, h)
+
+
+# ---------------------------------------------------------------- the whole page
+
+
+def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine, *,
+           exclude_layout: str | None = None) -> Fallback | None:
+    """Find the form's fields on a working-size page of an unknown layout; None when it has no frame."""
+    geometry = frame_of(gray, rotation)
+    if geometry is None:
+        return None
+    src, (pw, ph), frame = geometry
+    fx, fy, fw, fh = frame
+    dst = np.array([[fx, fy], [fx + fw, fy], [fx + fw, fy + fh], [fx, fy + fh]], np.float32) * PX_PER_MM
+    size = (round(pw * PX_PER_MM), round(ph * PX_PER_MM))
+    page = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), size, flags=cv2.INTER_LINEAR,
+                               borderValue=255)
+    ink = ink_mask(page)
+    # Rules are often printed fainter than writing: look for them in a lighter mask.
+    paper = float(np.percentile(page[::4, ::4], 90))
+    ruled = rules(page < paper * 0.85)
+    # The frame closes every cell even where a stamp or a fold broke it.
+    x0, y0, x1, y1 = _px(frame)
+    cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
+    clean = np.where(ruled, 255, page).astype(np.uint8)
+    boxes = [b for b in detect_lines(clean) if b.h >= 1.2 * PX_PER_MM]
+    crops = [_crop(clean, b) for b in boxes]
+    readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
+    lines = [Detected(_mm(b), r.text) for b, r in zip(boxes, readings, strict=True) if r.text.strip()]
+    found = match_labels(form, lines, frame, exclude_layout=exclude_layout)
+    all_cells = cells(ruled)
+    # What is printed is not written: labels, units, and every other line that reads as some field's label.
+    words = synonyms(form, exclude_layout=exclude_layout)
+    printed = [d for d in lines if _norm(d.text) in UNITS
+               or max((similarity(s, d.text) for v in words.values() for s in v), default=0) >= 0.8]
+    printed_ids = {id(d) for d in printed} | {id(d) for d in found.values()}
+    written = ink & ~ruled
+    for d in lines:
+        if id(d) in printed_ids:
+            x0, y0, x1, y1 = _px(d.box)
+            written[y0:y1, x0:x1] = False
+    contract = contract_forms()[form].fields
+    fields: list[FieldTemplate] = []
+    for key, label in found.items():
+        c = contract[key]
+        if c.type not in READABLE:
+            continue
+        own, beside = value_areas(label.box, _split_at_labels(all_cells, label, printed), row=c.type in ROW_TYPES)
+        # Writing in the label's own cell is its value; only an empty cell sends us to the next one.
+        inked = [a for a in own if _ink(written, a) >= MIN_VALUE_INK]
+        areas = inked or [a for a in beside if _ink(written, a) >= MIN_VALUE_INK] or own or beside
+        if not areas:
+            continue
+        # Of several, the one whose writing comes nearest the label.
+        best = min(areas, key=lambda a: _distance(written, a, label.box))
+        multiline = c.type == "text" and not key.endswith("name")
+        lines_n = int(max(1, min(4, best[3] // 4.5))) if multiline else 1
+        fields.append(FieldTemplate(key=key, type=c.type, box=_round(best), label=label.text,
+                                    label_box=_round(label.box), lines=lines_n))
+    draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
+        "width_mm": pw, "height_mm": ph}, frame=frame, frame_mm=0.2, line_mm=0.15,
+        title_box=(fx, fy, fw, min(10.0, fh)), fields=fields)
+    reg = Registered(draft, page, rotation, 0.0)
+    reg.ink = written  # the page's own dropout: no blank form to subtract  # type: ignore[misc]
+    result = Fallback(draft, reg, found, all_cells)
+    result.pending = {f.key: plan_field(reg, f) for f in draft.fields}
+    return result
+
+
+def finish(pending: Pending, readings: Sequence[object]) -> FieldResult:
+    """A fallback field's result: never more than FALLBACK_CONFIDENCE, always for review."""
+    r = pending.finish(list(readings))  # type: ignore[arg-type]
+    r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
+    r.review = True
+    r.reasons = [*r.reasons, "テンプレートなし: ラベル位置から推定"]
+    return r
+
+
+def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldResult]:
+    """Recognize and normalize every field the fallback located."""
+    lines = [ln for p in fb.pending.values() for ln in p.lines]
+    readings = engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
+    out: dict[str, FieldResult] = {}
+    cursor = 0
+    for key, p in fb.pending.items():
+        n = len(p.lines)
+        out[key] = finish(p, readings[cursor : cursor + n])
+        out[key].read = bool(n)
+        cursor += n
+    return out
+
+
+def _crop(page: np.ndarray, b: TextBox) -> np.ndarray:
+    return page[b.y : b.y + b.h, b.x : b.x + b.w]
+
+
+def _mm(b: TextBox) -> Box:
+    return (b.x / PX_PER_MM, b.y / PX_PER_MM, b.w / PX_PER_MM, b.h / PX_PER_MM)
+
+
+def _px(box: Box) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return round(x * PX_PER_MM), round(y * PX_PER_MM), round((x + w) * PX_PER_MM), round((y + h) * PX_PER_MM)
+
+
+def _ink(mask: np.ndarray, box: Box) -> int:
+    x0, y0, x1, y1 = _px(box)
+    return int(mask[max(0, y0) : y1, max(0, x0) : x1].sum())
+
+
+def _distance(mask: np.ndarray, area: Box, label: Box) -> float:
+    """Millimetres from the label's centre to the nearest writing in the area (inf: none)."""
+    x0, y0, x1, y1 = _px(area)
+    x0, y0 = max(0, x0), max(0, y0)
+    ys, xs = np.nonzero(mask[y0:y1, x0:x1])
+    if xs.size < MIN_VALUE_INK:
+        return float("inf")
+    lx, ly, lw, lh = label
+    dx = np.maximum(0, np.abs((xs + x0) / PX_PER_MM - (lx + lw / 2)) - lw / 2)
+    dy = np.maximum(0, np.abs((ys + y0) / PX_PER_MM - (ly + lh / 2)) - lh / 2)
+    return float(np.percentile(np.hypot(dx, dy), 2))
+
+
+def _round(box: Box) -> Box:
+    return tuple(round(v, 1) for v in box)  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- the draft template
+
+
+def draft_yaml(draft: LayoutTemplate, *, layout: str = "draft") -> str:
+    """The draft as template YAML (what forms_templates loads), for an administrator to check and save."""
+    import yaml
+
+    raw = draft.model_dump(mode="json", exclude_defaults=True)
+    raw["layout"] = layout
+    header = ("# Draft layout found from the printed labels of one scan (yomitori draft-template).\n"
+              "# Check every box against the form, add choices, checkboxes and dates, then save it as\n"
+              f"# forms_templates/{draft.form}/{layout}.yaml. Boxes are [x, y, w, h] in mm.\n")
+    return header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, default_flow_style=None, width=120)
