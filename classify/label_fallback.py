@@ -37,6 +37,7 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
+FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
 UNITS = {"円", "人", "内", "従", "従人", "年分"}  # printed units beside values: never part of a value
 
 
@@ -315,12 +316,12 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     return result
 
 
-def finish(pending: Pending, readings: Sequence[object]) -> FieldResult:
+def as_fallback(r: FieldResult) -> FieldResult:
     """A fallback field's result: never more than FALLBACK_CONFIDENCE, always for review."""
-    r = pending.finish(list(readings))  # type: ignore[arg-type]
     r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
     r.review = True
-    r.reasons = [*r.reasons, "テンプレートなし: ラベル位置から推定"]
+    if FALLBACK_REASON not in r.reasons:
+        r.reasons = [*r.reasons, FALLBACK_REASON]
     return r
 
 
@@ -332,7 +333,7 @@ def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldRes
     cursor = 0
     for key, p in fb.pending.items():
         n = len(p.lines)
-        out[key] = finish(p, readings[cursor : cursor + n])
+        out[key] = as_fallback(p.finish(list(readings[cursor : cursor + n])))
         out[key].read = bool(n)
         cursor += n
     return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.classify import classify
+from yomitori.classify.label_fallback import as_fallback, locate
 from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
@@ -83,6 +84,7 @@ class Extractor:
 
     def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
+        fallback: set[int] = set()  # results read by the label fallback
         for p in pages:
             c = classify(p.gray, self.layouts)
             result = PageResult(p.source, [p.number], c.form, c.layout, c.confidence)
@@ -93,6 +95,12 @@ class Extractor:
                 if self.keep_images:
                     result.image = c.registered.gray
                 pending = {f.key: plan_field(c.registered, f) for f in c.registered.template.fields}
+            elif c.form not in (UNKNOWN_FORM, ERROR_FORM):
+                # A known form in a layout no template fits: find its fields by their printed labels.
+                fb = locate(p.gray, c.form, c.rotation, self.engine)
+                if fb is not None:
+                    result.rotation, pending = c.rotation, fb.pending
+                    fallback.add(id(result))
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
         images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
@@ -116,6 +124,9 @@ class Extractor:
                 cursor += n
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
                 apply_gate(result.form, result.fields, registration=result.registration)
+            if id(result) in fallback:
+                for key, r in result.fields.items():
+                    result.fields[key] = as_fallback(r)  # after the gate: it must not pass these through
         return [r for r, _ in plans]
 
 
