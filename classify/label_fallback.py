@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from difflib import SequenceMatcher
 
 import cv2
@@ -26,6 +27,7 @@ from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
+from yomitori.wareki import WarekiError, to_gregorian
 
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
@@ -57,7 +59,13 @@ class Fallback:
     registered: Registered
     labels: dict[str, Detected] = field(default_factory=dict)
     cells: list[Box] = field(default_factory=list)
+    era_numbers: bool = False  # the page prints a legend of era numbers (1 明治 … 5 令和)
+    lines: list[Detected] = field(default_factory=list)  # every line of text read on the page
     pending: dict[str, Pending] = field(default_factory=dict)
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {f.key: f.type for f in self.draft.fields}
 
 
 # ---------------------------------------------------------------- labels
@@ -311,13 +319,51 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         title_box=(fx, fy, fw, min(10.0, fh)), fields=fields)
     reg = Registered(draft, page, rotation, 0.0)
     reg.ink = written  # the page's own dropout: no blank form to subtract  # type: ignore[misc]
-    result = Fallback(draft, reg, found, all_cells)
+    legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
+    era_numbers = len(legend) >= 2
+    result = Fallback(draft, reg, found, all_cells, era_numbers, lines)
     result.pending = {f.key: plan_field(reg, f) for f in draft.fields}
     return result
 
 
-def as_fallback(r: FieldResult) -> FieldResult:
+_DATE_PARTS = re.compile(r"(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*$")
+_ERA_LEGEND = re.compile(r"([1-5])\s*[明大昭平令]")  # "1 明治 2 大正 … 5 令和": eras are written as numbers
+_BY_NUMBER = {1: "meiji", 2: "taisho", 3: "showa", 4: "heisei", 5: "reiwa"}
+
+
+def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | None = None) -> date | None:
+    """A date whose era is chosen among printed options (which only a template locates). With a legend of
+    era numbers on the page, a leading digit 1–5 is the era; otherwise the latest era that makes it a
+    past date, and for a birth date that of someone at least 15 years old."""
+    m = _DATE_PARTS.search(unicodedata.normalize("NFKC", text or ""))
+    if m is None:
+        return None
+    today = today or date.today()
+    digits, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
+    if era_numbers and len(digits) >= 2 and int(digits[0]) in _BY_NUMBER:
+        eras: tuple[str, ...] = (_BY_NUMBER[int(digits[0])],)
+        digits = digits[1:]
+    else:
+        eras = ("reiwa", "heisei", "showa")
+    for era in eras:
+        try:
+            found = to_gregorian(era, int(digits), mo, d)
+        except (WarekiError, ValueError):
+            continue
+        adult = (found.year + 15, found.month, found.day) <= (today.year, today.month, today.day)
+        if found <= today and (adult or "birth" not in key):
+            return found
+    return None
+
+
+def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
     """A fallback field's result: never more than FALLBACK_CONFIDENCE, always for review."""
+    if fb is not None and r.key in fb.types and fb.types[r.key] == "date" and not r.normalized \
+            and isinstance(r.value, str):
+        guessed = guess_era(r.key, r.value, era_numbers=fb.era_numbers)
+        if guessed is not None:
+            r.value, r.normalized = guessed.isoformat(), True
+            r.reasons = [*r.reasons, "元号は推定"]
     r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
     r.review = True
     if FALLBACK_REASON not in r.reasons:
@@ -333,7 +379,7 @@ def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldRes
     cursor = 0
     for key, p in fb.pending.items():
         n = len(p.lines)
-        out[key] = as_fallback(p.finish(list(readings[cursor : cursor + n])))
+        out[key] = as_fallback(p.finish(list(readings[cursor : cursor + n])), fb)
         out[key].read = bool(n)
         cursor += n
     return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.classify import classify
-from yomitori.classify.label_fallback import as_fallback, locate
+from yomitori.classify.label_fallback import Fallback, as_fallback, locate
 from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
@@ -84,7 +84,7 @@ class Extractor:
 
     def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
-        fallback: set[int] = set()  # results read by the label fallback
+        fallback: dict[int, Fallback] = {}  # results read by the label fallback
         for p in pages:
             c = classify(p.gray, self.layouts)
             result = PageResult(p.source, [p.number], c.form, c.layout, c.confidence)
@@ -100,7 +100,7 @@ class Extractor:
                 fb = locate(p.gray, c.form, c.rotation, self.engine)
                 if fb is not None:
                     result.rotation, pending = c.rotation, fb.pending
-                    fallback.add(id(result))
+                    fallback[id(result)] = fb
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
         images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
@@ -126,7 +126,7 @@ class Extractor:
                 apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
                 for key, r in result.fields.items():
-                    result.fields[key] = as_fallback(r)  # after the gate: it must not pass these through
+                    result.fields[key] = as_fallback(r, fallback[id(result)])  # after the gate: never passed
         return [r for r, _ in plans]
 
 
