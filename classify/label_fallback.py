@@ -29,6 +29,7 @@ from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
 from yomitori.wareki import WarekiError, to_gregorian
 
+TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
@@ -115,19 +116,23 @@ def similarity(label: str, text: str) -> float:
 
 def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
                  exclude_layout: str | None = None) -> dict[str, Detected]:
-    """Each field's label among the page's lines of text; ties between equal wordings go by position."""
+    """Each field's label among the page's lines of text; where one wording labels several fields (郵便番号,
+    氏名, 個人番号), the one nearest where the other layouts print it."""
     words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
+    keys = list(words)
+    sims = np.array([[max(similarity(s, d.text) for s in words[key]) for d in lines] for key in keys])
+    centres = np.array([_centre(d.box) for d in lines]) if lines else np.zeros((0, 2))
+    row = {key: i for i, key in enumerate(keys)}
     fx, fy, fw, fh = frame
     scored: list[tuple[float, str, int]] = []
-    for key, labels in words.items():
-        for i, d in enumerate(lines):
-            sim = max(similarity(s, d.text) for s in labels)
+    for key in keys:
+        for i in range(len(lines)):
+            sim = float(sims[row[key], i])
             if sim < MATCH:
                 continue
-            x, y, w, h = d.box
-            px, py = (x + w / 2 - fx) / fw, (y + h / 2 - fy) / fh
-            near = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
-            scored.append((sim - 0.5 * near, key, i))
+            px, py = (centres[i][0] - fx) / fw, (centres[i][1] - fy) / fh
+            far = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
+            scored.append((sim - 0.5 * far, key, i))
     found: dict[str, Detected] = {}
     used: set[int] = set()
     for _, key, i in sorted(scored, reverse=True):
@@ -135,6 +140,10 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
             found[key] = lines[i]
             used.add(i)
     return found
+
+
+def _centre(b: Box) -> tuple[float, float]:
+    return b[0] + b[2] / 2, b[1] + b[3] / 2
 
 
 # ---------------------------------------------------------------- the page's own geometry
@@ -260,9 +269,21 @@ def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
 # ---------------------------------------------------------------- the whole page
 
 
-def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine, *,
-           exclude_layout: str | None = None) -> Fallback | None:
-    """Find the form's fields on a working-size page of an unknown layout; None when it has no frame."""
+@dataclass(frozen=True)
+class _View:
+    """The page mapped onto its own frame in one orientation, with its ruled lines and lines of text."""
+
+    page: np.ndarray
+    ruled: np.ndarray
+    lines: list[Detected]
+    frame: Box
+    size: tuple[float, float]
+    rotation: int
+    quality: float  # share of the form's fields whose label reads clearly on the page
+
+
+def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
+          exclude_layout: str | None) -> _View | None:
     geometry = frame_of(gray, rotation)
     if geometry is None:
         return None
@@ -272,7 +293,6 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     size = (round(pw * PX_PER_MM), round(ph * PX_PER_MM))
     page = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), size, flags=cv2.INTER_LINEAR,
                                borderValue=255)
-    ink = ink_mask(page)
     # Rules are often printed fainter than writing: look for them in a lighter mask.
     paper = float(np.percentile(page[::4, ::4], 90))
     ruled = rules(page < paper * 0.85)
@@ -284,6 +304,29 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     crops = [_crop(clean, b) for b in boxes]
     readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
     lines = [Detected(_mm(b), r.text) for b, r in zip(boxes, readings, strict=True) if r.text.strip()]
+    words = synonyms(form, exclude_layout=exclude_layout)
+    clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
+    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)))
+
+
+def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine, *,
+           exclude_layout: str | None = None) -> Fallback | None:
+    """Find the form's fields on a working-size page of an unknown layout; None when it has no frame.
+
+    The classifier's orientation of a page can be wrong: when few labels read well, the page is read
+    turned the other ways too and the best reading kept."""
+    view = _view(gray, form, rotation, engine, exclude_layout)
+    if view is None:
+        return None
+    for turn in (180, 90, 270):
+        if view.quality >= TURN_BELOW:
+            break
+        turned = _view(gray, form, (rotation + turn) % 360, engine, exclude_layout)
+        if turned is not None and turned.quality > view.quality:
+            view = turned
+    page, ruled, lines, frame, rotation = view.page, view.ruled, view.lines, view.frame, view.rotation
+    (pw, ph), (fx, fy, fw, fh) = view.size, frame
+    ink = ink_mask(page)
     found = match_labels(form, lines, frame, exclude_layout=exclude_layout)
     all_cells = cells(ruled)
     # What is printed is not written: labels, units, and every other line that reads as some field's label.
@@ -379,10 +422,50 @@ def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldRes
     cursor = 0
     for key, p in fb.pending.items():
         n = len(p.lines)
-        out[key] = as_fallback(p.finish(list(readings[cursor : cursor + n])), fb)
+        out[key] = p.finish(list(readings[cursor : cursor + n]))
         out[key].read = bool(n)
         cursor += n
+    return settle(out, fb)
+
+
+def settle(fields: dict[str, FieldResult], fb: Fallback) -> dict[str, FieldResult]:
+    """The page's fallback results made safe: eras inferred, postal codes paired with their addresses,
+    every value capped and sent to review."""
+    out = {k: as_fallback(r, fb) for k, r in fields.items()}
+    _pair_postal_codes(out)
     return out
+
+
+def _pair_postal_codes(fields: dict[str, FieldResult]) -> None:
+    """Two 郵便番号 labels (the employer's, the employee's new address) are told apart by position only;
+    when the codes fit the two addresses the other way round, they are swapped."""
+    from yomitori.validation.postal import address_places, postal_places
+
+    def fits(code: object, address: object) -> bool:
+        if not isinstance(code, str) or not isinstance(address, str):
+            return False
+        places, (pref, _) = postal_places(code) or frozenset(), address_places(address)
+        return pref is not None and any(p == pref for p, _ in places)
+
+    pairs = [(k, _address_key(k, fields)) for k in fields if k.endswith("postal_code")]
+    pairs = [(k, a) for k, a in pairs if a is not None]
+    for i, (k1, a1) in enumerate(pairs):
+        for k2, a2 in pairs[i + 1 :]:
+            v1, v2 = fields[k1].value, fields[k2].value
+            now = fits(v1, fields[a1].value) + fits(v2, fields[a2].value)
+            swapped = fits(v2, fields[a1].value) + fits(v1, fields[a2].value)
+            if swapped > now:
+                for k, v in ((k1, v2), (k2, v1)):
+                    fields[k].value = v
+                    fields[k].reasons = [*fields[k].reasons, "住所と郵便番号の組を入れ替え"]
+
+
+def _address_key(postal_key: str, fields: dict[str, FieldResult]) -> str | None:
+    stem = postal_key.removesuffix("_postal_code")
+    for candidate in (f"{stem}_address", stem, f"{stem}_address_after"):
+        if candidate in fields and candidate != postal_key:
+            return candidate
+    return None
 
 
 def _crop(page: np.ndarray, b: TextBox) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.classify import classify
-from yomitori.classify.label_fallback import Fallback, as_fallback, locate
+from yomitori.classify.label_fallback import Fallback, locate, settle
 from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
@@ -125,8 +125,7 @@ class Extractor:
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
                 apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
-                for key, r in result.fields.items():
-                    result.fields[key] = as_fallback(r, fallback[id(result)])  # after the gate: never passed
+                result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
         return [r for r, _ in plans]
 
 
