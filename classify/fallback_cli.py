@@ -31,7 +31,7 @@ def draft_template(
     from yomitori.ocr.engine import get_engine
     from yomitori.ocr.preprocess import to_working
 
-    from .label_fallback import draft_yaml, locate
+    from .label_fallback import draft_yaml, locate, read_fallback
 
     if form not in contract_forms():
         raise typer.BadParameter(f"unknown form '{form}'; one of {', '.join(contract_forms())}")
@@ -40,14 +40,17 @@ def draft_template(
         raise typer.BadParameter(f"{scan}: no readable page")
     gray = to_working(page.image)
     rotation = classify(gray, templates().values()).rotation
-    fb = locate(gray, form, rotation, get_engine("ppocr"))
+    engine = get_engine("ppocr")
+    fb = locate(gray, form, rotation, engine)
     if fb is None:
         err.print(f"{scan}: no ruled frame found; a draft needs the form's outer frame")
         raise typer.Exit(1)
-    out.write_text(draft_yaml(fb.draft, layout=layout), encoding="utf-8")
+    read_fallback(fb, engine)  # reading decides between a label's candidate places
+    draft = fb.final_draft()
+    out.write_text(draft_yaml(draft, layout=layout), encoding="utf-8")
     load_template(out)  # what we wrote must load as a template
-    err.print(f"wrote {out}: {len(fb.draft.fields)} of {len(contract_forms()[form].fields)} fields located "
-              f"({', '.join(f.key for f in fb.draft.fields)})")
+    err.print(f"wrote {out}: {len(draft.fields)} of {len(contract_forms()[form].fields)} fields located "
+              f"({', '.join(f.key for f in draft.fields)})")
 
 
 @app.command("bench-fallback")

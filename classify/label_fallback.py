@@ -62,11 +62,16 @@ class Fallback:
     cells: list[Box] = field(default_factory=list)
     era_numbers: bool = False  # the page prints a legend of era numbers (1 明治 … 5 令和)
     lines: list[Detected] = field(default_factory=list)  # every line of text read on the page
+    chosen: dict[str, FieldTemplate] = field(default_factory=dict)  # where each value was read, once read
     pending: dict[str, Pending] = field(default_factory=dict)
 
     @property
     def types(self) -> dict[str, str]:
         return {f.key: f.type for f in self.draft.fields}
+
+    def final_draft(self) -> LayoutTemplate:
+        """The draft with each field where its value was found (after reading)."""
+        return self.draft.model_copy(update={"fields": [self.chosen.get(f.key, f) for f in self.draft.fields]})
 
 
 # ---------------------------------------------------------------- labels
@@ -137,9 +142,19 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
     used: set[int] = set()
     for _, key, i in sorted(scored, reverse=True):
         if key not in found and i not in used:
-            found[key] = lines[i]
+            found[key] = _label_part(lines[i], words[key])
             used.add(i)
     return found
+
+
+def _label_part(d: Detected, labels: set[str]) -> Detected:
+    """The label alone, when the line read runs on into the value written after it (フリガナヤマザキ)."""
+    text = _norm(d.text)
+    label = max(labels, key=lambda s: similarity(s, d.text))
+    if len(text) <= len(label) + 1 or SequenceMatcher(None, label, text).ratio() >= 0.8:
+        return d
+    x, y, w, h = d.box
+    return Detected((x, y, w * len(label) / len(text), h), text[: len(label)])
 
 
 def _centre(b: Box) -> tuple[float, float]:
@@ -216,7 +231,10 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
     x, y, w, h = cell
     right, below, left = x + w - (lx + lw), y + h - (ly + lh), lx - x
     if below >= 3.0:
-        own.append((x, ly + lh * 0.8, w, y + h - (ly + lh * 0.8)))
+        # Under the label: a value starts at most a little left of it (what is further left is a
+        # neighbour's, when the rule between them was lost).
+        start = max(x, lx - 3.0)
+        own.append((start, ly + lh * 0.8, x + w - start, y + h - (ly + lh * 0.8)))
     if right >= 6.0:
         own.append((lx + lw, y, right, h))
     if left >= 6.0:
@@ -229,6 +247,16 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
         beside.append(under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
+
+
+def _drop_dividers(written: np.ndarray, area: Box) -> None:
+    """Erase the short rules between one-character cells (fainter than the row's frame, or ticks),
+    which would read as 1s: straight vertical strokes nearly as tall as the row."""
+    x0, y0, x1, y1 = _px(area)
+    region = written[y0:y1, x0:x1]
+    n = max(3, round(region.shape[0] * 0.75))
+    ticks = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
+    region &= ~cv2.dilate(ticks, np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequence[Detected]) -> list[Box]:
@@ -341,6 +369,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
             written[y0:y1, x0:x1] = False
     contract = contract_forms()[form].fields
     fields: list[FieldTemplate] = []
+    candidates: dict[str, list[FieldTemplate]] = {}
     for key, label in found.items():
         c = contract[key]
         if c.type not in READABLE:
@@ -351,12 +380,16 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         areas = inked or [a for a in beside if _ink(written, a) >= MIN_VALUE_INK] or own or beside
         if not areas:
             continue
-        # Of several, the one whose writing comes nearest the label.
-        best = min(areas, key=lambda a: _distance(written, a, label.box))
+        # Nearest writing first; all are read, and the first whose reading is a value of the type wins.
+        areas = sorted(areas, key=lambda a: _distance(written, a, label.box))[:3]
         multiline = c.type == "text" and not key.endswith("name")
-        lines_n = int(max(1, min(4, best[3] // 4.5))) if multiline else 1
-        fields.append(FieldTemplate(key=key, type=c.type, box=_round(best), label=label.text,
-                                    label_box=_round(label.box), lines=lines_n))
+        for area in areas:
+            if c.type in ROW_TYPES:
+                _drop_dividers(written, area)
+        candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
+                                         label_box=_round(label.box),
+                                         lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
+    fields = [options[0] for options in candidates.values()]
     draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
         "width_mm": pw, "height_mm": ph}, frame=frame, frame_mm=0.2, line_mm=0.15,
         title_box=(fx, fy, fw, min(10.0, fh)), fields=fields)
@@ -365,7 +398,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
     era_numbers = len(legend) >= 2
     result = Fallback(draft, reg, found, all_cells, era_numbers, lines)
-    result.pending = {f.key: plan_field(reg, f) for f in draft.fields}
+    result.pending = {key: _first_fitting(reg, options, result) for key, options in candidates.items()}
     return result
 
 
@@ -397,6 +430,29 @@ def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | N
         if found <= today and (adult or "birth" not in key):
             return found
     return None
+
+
+def _first_fitting(reg: Registered, options: list[FieldTemplate], fb: Fallback) -> Pending:
+    """Read every candidate place of a value; keep the first whose reading is a value of the field's type
+    (an amount, a date …), else the nearest. The draft template takes the place that was kept."""
+    plans = [plan_field(reg, f) for f in options]
+
+    def finish(readings: list) -> FieldResult:
+        results, cursor = [], 0
+        for p in plans:
+            results.append(p.finish(readings[cursor : cursor + len(p.lines)]))
+            cursor += len(p.lines)
+        written = [i for i, r in enumerate(results) if r.value not in (None, "")]
+        fitting = [i for i in written if r_ok(results[i], options[i])]
+        pick = (fitting or written or [0])[0]
+        fb.chosen[options[pick].key] = options[pick]
+        return results[pick]
+
+    def r_ok(r: FieldResult, f: FieldTemplate) -> bool:
+        return r.normalized or (f.type == "date" and guess_era(f.key, str(r.value), era_numbers=fb.era_numbers)
+                                is not None)
+
+    return Pending([ln for p in plans for ln in p.lines], finish)
 
 
 def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:

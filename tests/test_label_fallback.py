@@ -43,7 +43,7 @@ def test_key_fields_found_by_their_labels_without_this_layouts_template(page, en
         assert got[key].value == sample.truth[key], key
         assert got[key].review and got[key].confidence <= FALLBACK_CONFIDENCE
     path = tmp_path / "draft.yaml"
-    path.write_text(draft_yaml(fb.draft, layout="payroll_v2"), encoding="utf-8")
+    path.write_text(draft_yaml(fb.final_draft(), layout="payroll_v2"), encoding="utf-8")
     loaded = load_template(path)  # forms_templates' own schema accepts the draft
     assert loaded.id == "kyuyo_shiharai_hokokusho/payroll_v2"
     assert {f.key for f in loaded.fields} >= set(KEY_FIELDS)
