@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
-from yomitori.forms_templates.schema import Box, FieldTemplate
+from yomitori.forms_templates.schema import Box, FieldTemplate, Option
 from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
@@ -30,6 +30,7 @@ from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
 from yomitori.wareki import WarekiError, to_gregorian
 
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
+CHOICE_MM = 60.0  # a choice's printed options lie within this distance of its label
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
@@ -389,6 +390,12 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
                                          label_box=_round(label.box),
                                          lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
+    for key, label in found.items():
+        if contract[key].type == "choice" and (choice := _choice_field(key, label, lines, form, exclude_layout)):
+            candidates[key] = [choice]
+            for o in choice.options:  # the printed option is not the mark around it
+                x0, y0, x1, y1 = _px(o.box)
+                written[y0:y1, x0:x1] = False
     fields = [options[0] for options in candidates.values()]
     draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
         "width_mm": pw, "height_mm": ph}, frame=frame, frame_mm=0.2, line_mm=0.15,
@@ -430,6 +437,55 @@ def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | N
         if found <= today and (adult or "birth" not in key):
             return found
     return None
+
+
+def option_wordings(form: str, key: str, *, exclude_layout: str | None = None) -> tuple[dict[str, str], str]:
+    """Each option's printed wording (its number left off: municipalities number them differently) by
+    code, and how the other layouts have it marked (circle, tick or write)."""
+    wordings: dict[str, str] = {}
+    marks: list[str] = []
+    for t in templates().values():
+        if t.form != form or t.layout == exclude_layout:
+            continue
+        for f in t.fields:
+            if f.key == key:
+                marks.append(f.mark)
+                for o in f.options:
+                    wordings.setdefault(_norm(re.sub(r"^\s*\d+\s*", "", o.label)), o.code)
+    return wordings, max(set(marks), key=marks.count) if marks else "circle"
+
+
+def _choice_field(key: str, label: Detected, lines: Sequence[Detected], form: str,
+                  exclude_layout: str | None) -> FieldTemplate | None:
+    """A choice whose printed options are found near its label, by their wording; None if fewer than two."""
+    wordings, mark = option_wordings(form, key, exclude_layout=exclude_layout)
+    if mark == "write" or not wordings:
+        return None
+    lx, ly = _centre(label.box)
+    best: dict[str, tuple[float, Detected]] = {}
+    for d in lines:
+        text = _norm(re.sub(r"^\s*\d+\s*", "", unicodedata.normalize("NFKC", d.text)))
+        code = wordings.get(text)
+        if code is None:
+            continue
+        far = float(np.hypot(*np.subtract(_centre(d.box), (lx, ly))))
+        if far <= CHOICE_MM and (code not in best or far < best[code][0]):
+            best[code] = (far, d)
+    if len(best) < 2:
+        return None
+    pad = 1.0
+    options = []
+    for code, (_, d) in best.items():
+        x, y, w, h = d.box
+        if mark == "tick":  # the tick square is printed just left of the wording
+            x, w = x - h - 1.0, w + h + 1.0
+        options.append(Option(code=code, label=d.text, box=_round((x - pad, y - pad, w + 2 * pad, h + 2 * pad))))
+    x0 = min(o.box[0] for o in options)
+    y0 = min(o.box[1] for o in options)
+    x1 = max(o.box[0] + o.box[2] for o in options)
+    y1 = max(o.box[1] + o.box[3] for o in options)
+    return FieldTemplate(key=key, type="choice", kind="choice", box=_round((x0, y0, x1 - x0, y1 - y0)),
+                         label=label.text, label_box=_round(label.box), mark=mark, options=options)
 
 
 def _first_fitting(reg: Registered, options: list[FieldTemplate], fb: Fallback) -> Pending:
