@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.bench import is_blank
-from yomitori.forms_templates import templates
+from yomitori.forms_templates import contract_forms, templates
 from yomitori.ocr.engine import get_engine
 from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
@@ -21,6 +21,8 @@ class FallbackScore:
     total: int = 0  # non-blank fields
     right: int = 0
     located: int = 0  # fields the fallback found a place for
+    core_total: int = 0  # non-blank fields of the contract's core tier
+    core_right: int = 0
     misses: list[str] = field(default_factory=list)
 
 
@@ -29,6 +31,7 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
     t = templates()[layout_id]
     others = [x for x in templates().values() if x.id != layout_id]
     engine = get_engine("ppocr")
+    tiers = {k: c.tier for k, c in contract_forms()[t.form].fields.items()}
     score = FallbackScore()
     for s in range(seed, seed + pages):
         sample = generate(t, s)
@@ -43,6 +46,9 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
             score.total += 1
             score.located += f.key in got
             value = got[f.key].value if f.key in got else None
+            core = tiers[f.key] == "core"
+            score.core_total += core
+            score.core_right += core and value == want
             if value == want:
                 score.right += 1
             elif len(score.misses) < 40:
