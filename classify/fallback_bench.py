@@ -23,6 +23,9 @@ class FallbackScore:
     located: int = 0  # fields the fallback found a place for
     core_total: int = 0  # non-blank fields of the contract's core tier
     core_right: int = 0
+    named: int = 0  # pages the classifier named the form of (no template fits them: layout None)
+    named_total: int = 0  # non-blank fields on those pages
+    named_right: int = 0
     misses: list[str] = field(default_factory=list)
 
 
@@ -39,6 +42,7 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         c = classify(gray, others)
         fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout) if c.form == t.form else None
         got = read_fallback(fb, engine) if fb is not None else {}
+        score.named += c.form == t.form
         for f in t.fields:
             want = sample.truth.get(f.key)
             if is_blank(want):
@@ -49,6 +53,8 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
             core = tiers[f.key] == "core"
             score.core_total += core
             score.core_right += core and value == want
+            score.named_total += c.form == t.form
+            score.named_right += c.form == t.form and value == want
             if value == want:
                 score.right += 1
             elif len(score.misses) < 40:

@@ -64,13 +64,14 @@ def bench_fallback(
     from .fallback_bench import run
 
     table = Table("held-out layout", "pages", "non-blank fields", "right", "core fields right", "located",
-                  "s/page")
+                  "form named", "right on those", "s/page")
     for lid in layout or HELD_OUT:
         t0 = time.perf_counter()
         r = run(lid, pages, seed)
         table.add_row(lid, str(pages), str(r.total), f"{r.right / max(1, r.total):.1%}",
                       f"{r.core_right / max(1, r.core_total):.1%} of {r.core_total}",
-                      f"{r.located / max(1, r.total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
+                      f"{r.located / max(1, r.total):.1%}", f"{r.named}/{pages}",
+                      f"{r.named_right / max(1, r.named_total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
         for miss in r.misses[:8]:
             err.print(f"  {lid} {miss}")
-    Console(width=160).print(table)
+    Console(width=180).print(table)
