@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
-from yomitori.forms_templates.schema import Box, FieldTemplate, Option
+from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
 from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
@@ -399,7 +399,9 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     fields = [options[0] for options in candidates.values()]
     draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
         "width_mm": pw, "height_mm": ph}, frame=frame, frame_mm=0.2, line_mm=0.15,
-        title_box=(fx, fy, fw, min(10.0, fh)), fields=fields)
+        title_box=(fx, fy, fw, min(10.0, fh)), fields=fields,
+        # The ruled cells found, so that a saved draft's blank form (registration, dropout) has its rules.
+        decor=[Decor(box=_round(c), ruled=True) for c in all_cells])
     reg = Registered(draft, page, rotation, 0.0)
     reg.ink = written  # the page's own dropout: no blank form to subtract  # type: ignore[misc]
     legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
