@@ -173,6 +173,10 @@ def test_field_wise_correction_of_ten_documents(server, browser):
     for i in range(rows.count()):
         row = rows.nth(i)
         doc_id = int(row.get_attribute("data-url").split("/")[3])
+        # The page moves the focus after saving the row before; a person waits for it too.
+        page.wait_for_function(
+            f"document.activeElement && document.activeElement.closest('.field-row') === "
+            f"document.querySelectorAll('.field-row')[{i}]")
         if doc_id not in wanted:
             keys.press("Tab")  # another batch's document: leave it
             continue
