@@ -86,7 +86,7 @@ def submit(
 ) -> None:
     """Submit files as a batch and print its id (embedded: runs it here; with Redis: queues it for the workers)."""
     from yomitori.jobs.runtime import InlineDispatcher
-    from yomitori.jobs.submit import run_inline, submit_batch
+    from yomitori.jobs.submit import submit_batch
 
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
@@ -94,13 +94,20 @@ def submit(
                             on_refused=lambda e: err.print(f"[yellow]refused[/yellow] {escape(str(e))}"))
     typer.echo(batch_id)
     if isinstance(rt.dispatcher, InlineDispatcher):
-        with _progress() as progress:
-            bars = _Bars(progress)
-            final = run_inline(rt, tenant, batch_id, bars.update)
-            bars.update(final)
-        _summary(final)
+        _run_here(rt, tenant, batch_id)
     else:
         err.print(f"queued on {rt.settings.queue_name}; follow it with: yomitori batch status {batch_id} --follow")
+
+
+def _run_here(rt: Runtime, tenant: str, batch_id: int) -> None:
+    """Run a batch's remaining work in this process, with progress bars and a summary."""
+    from yomitori.jobs.submit import run_inline
+
+    with _progress() as progress:
+        bars = _Bars(progress)
+        final = run_inline(rt, tenant, batch_id, bars.update)
+        bars.update(final)
+    _summary(final)
 
 
 @batch_app.command()
@@ -108,16 +115,11 @@ def resume(batch_id: Annotated[int, typer.Argument()], tenant: TenantOpt = None)
     """Finish a batch whose run was interrupted (embedded), or re-queue its lost work (with Redis)."""
     from yomitori.jobs.runtime import InlineDispatcher
     from yomitori.jobs.stages import reconcile
-    from yomitori.jobs.submit import run_inline
 
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
     if isinstance(rt.dispatcher, InlineDispatcher):
-        with _progress() as progress:
-            bars = _Bars(progress)
-            final = run_inline(rt, tenant, batch_id, bars.update)
-            bars.update(final)
-        _summary(final)
+        _run_here(rt, tenant, batch_id)
     else:
         err.print(f"queued {reconcile(rt, tenant, batch_id)} job(s)")
 
