@@ -50,6 +50,7 @@ class FieldResult:
     normalized: bool = True  # False: the reading is no valid value of the field's type (kept raw)
     second: object = None  # the value an independent second reading of the same crops gave
     agreement: bool | None = None  # whether that second reading agrees (None: no second reading)
+    second_confidences: tuple[float, ...] = ()  # the second reader's character probabilities
 
     @property
     def alternatives(self) -> list[object]:
@@ -460,7 +461,7 @@ _POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\
 def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ...] = ()) -> FieldResult:
     fixed = fix_text(text) if f.allowed == "any" else text
     if f.type == "text":
-        fixed = fix_entity_words(fixed)  # company names are *_name fields too
+        fixed = fix_entity_words(fixed, chars)  # company names are *_name fields too
     if f.type == "text" and not f.key.endswith(NAME_KEYS_SUFFIX):
         fixed = fix_address(fixed)
         if f.key.endswith("municipality"):

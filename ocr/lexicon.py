@@ -9,6 +9,7 @@ town stays as read.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
@@ -24,6 +25,8 @@ ENTITY_WORDS = (
 )
 # A place name is written in one form; an old or variant form read (德, 澤) is that name.
 _FOLD = str.maketrans({c: sorted(g)[0] for g in NAME_VARIANTS for c in g} | {"ヶ": "ケ"})
+# A letter read this surely is not what a lexicon may overrule.
+SURE_LETTER = 0.98
 _BOUNDARY = re.compile(r"[\d０-９丁番号字大\-－ー‐]")
 
 
@@ -38,8 +41,13 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
-def fix_entity_words(text: str) -> str:
-    """社会福社法人 → 社会福祉法人, 税理上事務所 → 税理士事務所: one substitution in a word of four or more."""
+def fix_entity_words(text: str, confidences: Sequence[float] = ()) -> str:
+    """社会福社法人 → 社会福祉法人, 税理上事務所 → 税理士事務所: one substitution in a word of four or more.
+
+    `confidences` (one per character of `text` other than spaces) keep a character the recognizer was
+    sure of: 設計事務所 is a real word one letter from 会計事務所, and its 設 was read at 0.99.
+    """
+    sure = _sure_positions(text, confidences)
     for word in sorted(ENTITY_WORDS, key=len, reverse=True):
         if word in text:
             continue
@@ -47,9 +55,19 @@ def fix_entity_words(text: str) -> str:
         for i in range(len(text) - n + 1):
             window = text[i : i + n]
             if " " not in window and one_edit(window, word) and _shares_ends(window, word):
+                changed = next(k for k in range(n) if window[k] != word[k])
+                if i + changed in sure:
+                    continue
                 text = text[:i] + word + text[i + n :]
                 break
     return text
+
+
+def _sure_positions(text: str, confidences: Sequence[float]) -> set[int]:
+    letters = [i for i, ch in enumerate(text) if ch != " "]
+    if len(letters) != len(confidences):  # post-processing changed the length: judge by the text alone
+        return set()
+    return {i for i, c in zip(letters, confidences, strict=True) if c >= SURE_LETTER}
 
 
 def _shares_ends(a: str, b: str) -> bool:

@@ -10,7 +10,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from yomitori.forms_templates.schema import Decor, FieldTemplate, LayoutTemplate, Option
 from yomitori.wareki import era_from_token, to_wareki
@@ -378,7 +378,11 @@ def _seal(c: Canvas, f: FieldTemplate, name: str, rng: random.Random, *, square:
         ty = c.px(cy - d / 2 + d * (row + 0.5) / rows)
         draw.text((tx, ty), ch, font=font, fill=ink, anchor="mm")
     layer = layer.rotate(rng.uniform(-10, 10), center=(c.px(cx), c.px(cy)))
-    c.image.paste(layer, (0, 0), layer)
+    # 朱肉 is a translucent film: it multiplies with what is under it, so toner and ink stay black
+    # under a seal rather than turning red (alpha blending would make the text go with the seal).
+    tint = Image.new("RGB", c.image.size, "white")
+    tint.paste(layer, (0, 0), layer)
+    c.image.paste(ImageChops.multiply(c.image.convert("RGB"), tint))
 
 
 def _rubber_stamp(c: Canvas, f: FieldTemplate, text: str, rng: random.Random) -> None:

@@ -87,3 +87,6 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     assert fix_entity_words("社会福社法人明和会") == "社会福祉法人明和会"
     assert fix_entity_words("久保税理上事務所") == "久保税理士事務所"
     assert fix_entity_words("マンション管理士") == "マンション管理士"  # three letters: too short to judge
+    # A letter the recognizer was sure of stays: 設計事務所 is real, one letter from 会計事務所.
+    assert fix_entity_words("大谷設計事務所", (0.99,) * 7) == "大谷設計事務所"
+    assert fix_entity_words("大谷設計事務所", (0.99, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99)) == "大谷会計事務所"

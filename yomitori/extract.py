@@ -120,6 +120,7 @@ class Extractor:
                             field_result, other = other, field_result
                             field_result.read = True
                         field_result.second, field_result.agreement = other.value, other.value == field_result.value
+                        field_result.second_confidences = other.char_confidences or (other.raw_confidence,)
                 result.fields[key] = field_result
                 cursor += n
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
