@@ -19,6 +19,7 @@ import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate
 from yomitori.forms_templates.contract import UNKNOWN_FORM
+from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.preprocess import Registered
 
 from .layout_match import STRONG_MATCH, WEAK_MATCH, match_layouts
@@ -39,7 +40,9 @@ class Classification:
     signals: dict[str, object] = field(default_factory=dict, compare=False)  # what each signal said
 
 
-def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCNN | None = None) -> Classification:
+def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCNN | None = None,
+             engine: RecognitionEngine | None = None) -> Classification:
+    """Fuse the three signals; `engine` reads the title (the caller's recognizer, else a PP-OCR one of its own)."""
     layouts = list(layouts)
     match = match_layouts(gray, layouts)
     vote = (cnn or page_cnn()).vote(gray)
@@ -47,7 +50,7 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
     if reg is not None and vote.form_probs().get(reg.template.form, 0.0) >= CNN_NAMES:
         cue = TitleCue(None, 0.0, "", False)  # two signals agree already: a title could not overturn them
     else:
-        cue = _title(gray, match.best, vote, layouts)
+        cue = _title(gray, match.best, vote, layouts, engine)
     best = match.best
     if reg is None and best is not None and match.score >= WEAK_MATCH and cue.form == best.template.form \
             and vote.probs.get(best.template.id, 0.0) >= CNN_NAMES:
@@ -95,10 +98,11 @@ def decide(reg: Registered | None, reg_score: float, vote: CNNVote, cue: TitleCu
     return Classification(UNKNOWN_FORM, None, float(max(0.5, 1 - evidence / 2)), None, 0, signals)
 
 
-def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: list[LayoutTemplate]) -> TitleCue:
+def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: list[LayoutTemplate],
+           engine: RecognitionEngine | None = None) -> TitleCue:
     """Read the title where the best-registered layout prints it; failing a match, in the page's top band."""
     if best is not None and (crop := registered_title_crop(best)) is not None:
-        cue = match_titles(read_lines([crop]), layouts)
+        cue = match_titles(read_lines([crop], engine), layouts)
         if cue.form is not None:
             return cue
-    return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation))), layouts)
+    return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation)), engine), layouts)

@@ -69,11 +69,13 @@ def match_titles(lines: Iterable[str], layouts: Iterable[LayoutTemplate]) -> Tit
 
 @cache
 def _engine() -> RecognitionEngine:
-    # The same PP-OCR recognizer as extraction, one thread: a title is one or two short lines.
+    # For callers without a recognizer of their own (bench-classify): PP-OCR, one thread, as a title is one
+    # or two short lines. The extractor passes its own engine, so a worker loads one recognizer, not two.
     return get_engine("ppocr", threads=1)
 
 
 def read_lines(crops: Sequence[np.ndarray], engine: RecognitionEngine | None = None) -> list[str]:
+    """The text of each crop, read by `engine` (default: the module's own PP-OCR recognizer)."""
     if not crops:
         return []
     engine = engine or _engine()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,19 @@ def write_dataset(
             truth.write(json.dumps(written.truth_record(), ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+def generate_pages(outdir: Path, layout_ids: Sequence[str], *, pages: int, seed: int,
+                   workers: int) -> list[dict[str, object]]:
+    """`pages` pages of each layout in print and in hand (seeds `seed`…), written into `outdir` by `workers`
+    processes; their truth records in that order, `source` naming each file (the benchmark and calibration)."""
+    jobs = [(lid, seed + i, hand, str(outdir)) for lid in layout_ids for hand in (False, True) for i in range(pages)]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_write_page, jobs, chunksize=2))
+
+
+def _write_page(job: tuple[str, int, bool, str]) -> dict[str, object]:
+    layout_id, seed, hand, outdir = job
+    sample = generate(templates()[layout_id], seed, hand=hand)
+    stem = Path(outdir) / f"{layout_id.replace('/', '-')}-{'hand' if hand else 'print'}-{seed}"
+    return Written(save_scan(sample, stem), sample).truth_record()

@@ -68,6 +68,29 @@ def test_non_form_pages_come_back_unknown(kind):
         assert c.form == UNKNOWN_FORM and c.layout is None and c.registered is None, (kind, c.signals)
 
 
+class _TitleReader:
+    """A recognizer that reads every crop as the 総括表's title: shows whose reading the title cue uses."""
+
+    name = "title-reader"
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def recognize(self, lines, charsets):
+        from yomitori.ocr.engine import Reading
+
+        self.lines += len(lines)
+        return [Reading("給与支払報告書（総括表）", 0.99) for _ in lines]
+
+
+def test_the_title_is_read_by_the_callers_recognizer():
+    page = unknown_page(11, "tax_form", held_out=True)  # another office's form: its title band has text lines
+    reader = _TitleReader()
+    c = classify(_gray(page.image), templates().values(), engine=reader)
+    assert reader.lines > 0
+    assert c.signals["title"]["form"] == "kyuyo_soukatsuhyo"  # the title it read, not what PP-OCR would read
+
+
 def test_title_cues_name_our_forms_and_spot_other_documents():
     layouts = list(templates().values())
     assert match_titles(["令和6年分 給与支払報告書（総括表）"], layouts).form == "kyuyo_soukatsuhyo"

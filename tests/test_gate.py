@@ -81,9 +81,11 @@ def test_a_validator_finding_sends_the_fields_it_names_to_review_with_its_messag
         "payment_amount": _read("payment_amount", 4_560_000),
         "income_after_deduction": _read("income_after_deduction", 4_000_000),  # 2024 rules give 3,208,000
     }
-    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    findings = apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
     assert fields["income_after_deduction"].review is True
-    assert any("給与所得控除後の金額" in r for r in fields["income_after_deduction"].reasons)
+    (finding,) = findings  # returned for the batch to store, so the validators need not run again
+    assert "income_after_deduction" in finding.fields and "給与所得控除後の金額" in finding.message
+    assert fields["income_after_deduction"].reasons == []  # the message is the finding's: shown once, not twice
     assert fields["tax_year"].review is False
 
 
@@ -95,6 +97,7 @@ def test_a_crashing_validator_sends_every_field_to_review_and_the_page_survives(
 
     monkeypatch.setattr(yomitori.validation, "validate_document", broken)
     fields = {"payment_amount": _read("payment_amount", 4_560_000)}
-    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    (finding,) = apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
     assert fields["payment_amount"].review is True
     assert fields["payment_amount"].value == 4_560_000
+    assert (finding.rule, finding.fields, finding.severity) == ("validation_failed", ("payment_amount",), "error")

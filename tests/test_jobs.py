@@ -135,3 +135,61 @@ def test_validator_findings_send_the_fields_they_name_to_review(rt):
                           "payment_amount": (FieldStatus.auto, [])}
         assert repo.refresh_document_status(doc) == "needs_review"
         assert "123456789012" not in json.dumps(doc.findings, ensure_ascii=False)  # no 個人番号 in findings
+
+
+def test_the_validate_stage_keeps_the_gates_findings_and_each_message_shows_once(rt, monkeypatch):
+    import yomitori.validation
+    from yomitori.extract import PageResult
+    from yomitori.gate import apply_gate
+    from yomitori.ocr.fields import FieldResult
+    from yomitori.review_ui.schemas import FieldOut
+
+    def read(key: str, value: object) -> FieldResult:
+        return FieldResult(key, value, 0.999, False, raw=str(value), read=True, raw_confidence=0.999,
+                           char_confidences=(0.999,) * len(str(value)), second=value, agreement=True)
+
+    form = "kyuyo_shiharai_hokokusho"
+    fields = {"tax_year": read("tax_year", 2024), "payment_amount": read("payment_amount", 4_560_000),
+              "income_after_deduction": read("income_after_deduction", 4_000_000)}  # 2024 rules give 3,208,000
+    result = PageResult("a.png", [1], form, "national", 0.9, fields)
+    result.findings = apply_gate(form, fields, registration=0.9)
+    real, calls = yomitori.validation.validate_document, []
+    monkeypatch.setattr(yomitori.validation, "validate_document", lambda *a, **k: calls.append(a) or real(*a, **k))
+    tenant = rt.settings.tenant
+
+    def extract_and_validate() -> int:
+        with rt.store.tenant() as repo:
+            page = repo.session.scalar(sa.select(Page))
+            page.status, page.lease_owner = PageStatus.ingested, "me"
+            page.lease_until = datetime.now(UTC) + timedelta(minutes=5)
+            repo.session.flush()
+            assert stages._write_result(repo, page.id, "me", result)
+            page_id = page.id
+        stages.validate_pages(tenant, [page_id])
+        return page_id
+
+    with rt.store.tenant(create=True) as repo:
+        batch = repo.create_batch()
+        source = repo.add_source(batch, "a.png", b"a")
+        repo.session.add(Page(batch_id=batch.id, source_id=source.id, number=1))
+    extract_and_validate()
+    assert calls == []  # the gate's findings were stored and used: no second validator run
+    with rt.store.tenant() as repo:
+        doc = repo.session.scalar(sa.select(Document))
+        income = next(f for f in doc.fields if f.key == "income_after_deduction")
+        assert income.status == FieldStatus.needs_review
+        assert [x["rule"] for x in income.findings] == ["employment_income_mismatch"]
+        assert [x["rule"] for x in doc.findings] == ["employment_income_mismatch"]
+        for f in doc.fields:  # what the review API shows: each message once
+            shown = FieldOut.of(doc, f, unmasked=True)
+            messages = shown.reasons + [x.message for x in shown.findings]
+            assert len(messages) == len(set(messages)), messages
+        repo.correct_field(income.id, 3_208_000, actor="sato")
+
+    # Extracted again (a worker died): the reviewer's value stays, so the findings are those of the stored values.
+    extract_and_validate()
+    assert len(calls) == 1
+    with rt.store.tenant() as repo:
+        doc = repo.session.scalar(sa.select(Document))
+        assert doc.findings == []
+        assert next(f for f in doc.fields if f.key == "income_after_deduction").value == 3_208_000

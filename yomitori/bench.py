@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,27 +134,17 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
     return s
 
 
-def _generate(job: tuple[str, int, bool, str]) -> dict[str, object]:
-    from yomitori.synth.dataset import Written, save_scan
-    from yomitori.synth.generate import generate
-
-    layout_id, seed, hand, outdir = job
-    sample = generate(templates()[layout_id], seed, hand=hand)
-    stem = Path(outdir) / f"{layout_id.replace('/', '-')}-{'hand' if hand else 'print'}-{seed}"
-    return Written(save_scan(sample, stem), sample).truth_record()
-
-
 def run_bench(*, pages: int, seed: int | None, workers: int, out: Path, engine: str, console: Console,
               layouts: Sequence[str] | None = None) -> dict:
     """Bench every bundled layout, or only `layouts` (ids `form/layout`, or a form key for all its layouts)."""
     chosen = _chosen_layouts(layouts)
     seed = seed if seed is not None else TUNING_SEEDS + secrets.randbelow(10**9)
     console.print(f"benchmark seed {seed} ({pages} pages per layout and writing), {workers} worker(s), {engine}")
+    from yomitori.synth.dataset import generate_pages
+
     with tempfile.TemporaryDirectory(prefix="yomitori-bench-") as tmp:
-        jobs = [(lid, seed + i, hand, tmp) for lid in chosen for hand in (False, True) for i in range(pages)]
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(workers) as pool:
-            truth_rows = list(pool.map(_generate, jobs, chunksize=2))
+        truth_rows = generate_pages(Path(tmp), chosen, pages=pages, seed=seed, workers=workers)
         console.print(f"generated {len(truth_rows)} pages in {time.perf_counter() - t0:.1f}s")
         truths = {str(t["source"]): t for t in truth_rows}
         paths = {lid: [str(Path(tmp) / str(t["source"])) for t in truth_rows if f"{t['form']}/{t['layout']}" == lid]

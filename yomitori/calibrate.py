@@ -10,13 +10,12 @@ import datetime as dt
 import json
 import tempfile
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 
-from yomitori.bench import _generate, is_blank
+from yomitori.bench import is_blank
 from yomitori.errors import YomitoriError
 from yomitori.extract import ExtractionPool, PageResult
 from yomitori.forms_templates import templates
@@ -129,10 +128,9 @@ def _pages(folder: Path, pages: int, seed: int, workers: int, console: Console) 
         rows = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()]
         console.print(f"reusing {len(rows)} generated pages in {folder}")
     else:
+        from yomitori.synth.dataset import generate_pages
+
         folder.mkdir(parents=True, exist_ok=True)
-        jobs = [(lid, seed + i, hand, str(folder)) for lid in templates() for hand in (False, True)
-                for i in range(pages)]
-        with ProcessPoolExecutor(workers) as pool:
-            rows = list(pool.map(_generate, jobs, chunksize=2))
+        rows = generate_pages(folder, list(templates()), pages=pages, seed=seed, workers=workers)
         index.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), "utf-8")
     return {str(r["source"]): r for r in rows}

@@ -38,6 +38,9 @@ class PageResult:
     error: str | None = None
     rotation: int = 0
     registration: float = 0.0  # how well the page registered onto its layout (0..1)
+    # The validators' findings on these values (yomitori.validation.Finding), as the gate found them; None when
+    # not validated, or when values changed after the gate (the label fallback settles eras and postal codes).
+    findings: list | None = None
     # The page registered onto the layout (template millimetres × PX_PER_MM), for field crops; kept only
     # when the Extractor is asked to (the batch pipeline stores crops; `yomitori extract` does not).
     image: np.ndarray | None = field(default=None, repr=False)
@@ -86,7 +89,7 @@ class Extractor:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
         fallback: dict[int, Fallback] = {}  # results read by the label fallback
         for p in pages:
-            c = classify(p.gray, self.layouts)
+            c = classify(p.gray, self.layouts, engine=self.engine)  # one recognizer per process, titles too
             result = PageResult(p.source, [p.number], c.form, c.layout, c.confidence)
             pending: dict[str, Pending] = {}
             if c.registered is not None:
@@ -124,9 +127,10 @@ class Extractor:
                 result.fields[key] = field_result
                 cursor += n
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
-                apply_gate(result.form, result.fields, registration=result.registration)
+                result.findings = apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
                 result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
+                result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
 
 

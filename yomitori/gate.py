@@ -26,6 +26,7 @@ from yomitori.forms_templates.contract import contract_forms
 
 if TYPE_CHECKING:
     from yomitori.ocr.fields import FieldResult
+    from yomitori.validation.findings import Finding
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "gate.json"  # in yomitori.models, written by `yomitori calibrate`
@@ -120,9 +121,11 @@ def gate_model() -> GateModel | None:
 
 
 def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registration: float,
-               model: GateModel | None = None) -> None:
-    """Set each field's calibrated confidence and review decision; validator findings name the fields
-    they send to review (their messages join the field's reasons)."""
+               model: GateModel | None = None) -> list[Finding]:
+    """Set each field's calibrated confidence and review decision; returns the validators' findings.
+
+    A finding sends the fields it names to review. Its message travels with the finding (the batch stores
+    the findings, the review UI shows them), not in the fields' reasons, so a reviewer reads it once."""
     pol = policy()
     model = model or gate_model()
     types = {k: f.type for k, f in contract_forms()[form].fields.items()} if form in contract_forms() else {}
@@ -140,17 +143,19 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
         findings = _findings(form, fields)
     except Exception:  # a validator bug must cost a review, never the page
         log.exception("the gate's validators raised on a %s page; every field goes to review", form)
+        from yomitori.validation.findings import Finding
+
         for f in fields.values():
             f.review = True
-            f.reasons.append("検証処理でエラーが発生したため確認が必要です")
-        return
+        return [Finding(tuple(sorted(fields)), "validation_failed",
+                        "検証処理でエラーが発生しました。全項目を確認してください", "error")]
     for finding in findings:
         if finding.severity not in pol.review_on:
             continue
         for key in finding.fields:
             if key in fields:
                 fields[key].review = True
-                fields[key].reasons.append(finding.message)
+    return findings
 
 
 def _findings(form: str, fields: Mapping[str, FieldResult]) -> list:

@@ -251,12 +251,14 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
     repo.session.flush()
     page.document_id = doc.id
     existing = {f.key: f for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
+    kept = False  # a reviewer's value the extraction did not see
     for key, r in result.fields.items():
         field = existing.get(key)
         if field is None:
             field = Field(document_id=doc.id, key=key)
             repo.session.add(field)
         elif field.status in (FieldStatus.corrected, FieldStatus.approved):
+            kept = True
             continue  # a reviewer's decision outlives a re-extraction
         field.value = field.extracted_value = r.value
         field.confidence, field.review, field.reasons = r.confidence, r.review, list(r.reasons)
@@ -264,6 +266,13 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         field.crop_sha256 = _crop(repo, result.image, r.box)
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
     repo.session.flush()
+    # The gate validated these values already: keep its findings for the validate stage. Only values it did not
+    # see (a reviewer's, or ones settled after it) are validated here.
+    if result.findings is None or kept:
+        stored = repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))
+        doc.findings = run_validators(doc.form, {f.key: f.value for f in stored})
+    else:
+        doc.findings = [_as_dict(x) for x in result.findings]
     return True
 
 
@@ -272,7 +281,7 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
 
 @metrics.instrumented_job("validate")
 def validate_pages(tenant: str, page_ids: list[int]) -> int:
-    """Run the validators on the pages' documents and set each field's gate status; returns pages done."""
+    """Set each field's gate status from its document's findings (stored at extraction); returns pages done."""
     rt = runtime()
     n = 0
     with rt.store.tenant(tenant) as repo:
@@ -281,7 +290,7 @@ def validate_pages(tenant: str, page_ids: list[int]) -> int:
         for page in pages:
             if page.document_id is not None:
                 doc = repo.get(Document, page.document_id)
-                gate_document(repo, doc)
+                gate_document(repo, doc, revalidate=False)  # the extraction's gate ran the validators
                 statuses = [f.status for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))]
                 metrics.count_gated(statuses.count(FieldStatus.auto), statuses.count(FieldStatus.needs_review),
                                     str(doc.status))
@@ -294,11 +303,15 @@ def validate_pages(tenant: str, page_ids: list[int]) -> int:
     return n
 
 
-def gate_document(repo: TenantRepo, doc: Document) -> None:
-    """The confidence gate plus the validators: a field named by an error finding goes to review."""
+def gate_document(repo: TenantRepo, doc: Document, *, revalidate: bool = True) -> None:
+    """The confidence gate plus the validators: a field named by an error finding goes to review.
+
+    `revalidate` runs the validators on the stored values (after a reviewer's edit); without it, the findings
+    stored with the document (the extraction's gate found them) decide."""
     fields = list(repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id)))
-    doc.findings = run_validators(doc.form, {f.key: f.value for f in fields})
-    _apply_findings(repo, doc, fields, doc.findings)
+    if revalidate:
+        doc.findings = run_validators(doc.form, {f.key: f.value for f in fields})
+    _apply_findings(repo, doc, fields, doc.findings or [])
 
 
 def _apply_findings(repo: TenantRepo, doc: Document, fields: list[Field], findings: list[dict[str, Any]]) -> None:
