@@ -31,7 +31,8 @@ CHECK_INK = 0.05
 MARK_INK = 0.025
 REVIEW_BELOW = 0.9
 NOISE_WORD = 0.5
-NAME_KEYS_SUFFIX = ("_name",)
+# Fields holding a person's or a company's name (not an address): 髙/高-style variants are checked there.
+NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
 
 
 @dataclass

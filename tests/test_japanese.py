@@ -90,3 +90,15 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     # A letter the recognizer was sure of stays: 設計事務所 is real, one letter from 会計事務所.
     assert fix_entity_words("大谷設計事務所", (0.99,) * 7) == "大谷設計事務所"
     assert fix_entity_words("大谷設計事務所", (0.99, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99)) == "大谷会計事務所"
+
+
+def test_a_representatives_or_contact_persons_name_with_a_variant_letter_is_doubted():
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.fields import _normalized
+
+    layout = templates()["kyuyo_soukatsuhyo/national"]
+    for key in ("payer_representative", "contact_person", "accountant"):
+        result = _normalized(layout.field(key), "代表取締役 高田 明", 0.99)
+        assert result.reasons == ["異体字の可能性: 高"], key  # the paper may say 髙田
+    address = _normalized(layout.field("payer_address"), "東京都千代田区丸の内1丁目1番1号", 0.99)
+    assert address.reasons == []
