@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,8 @@ def _read(key: str, value: object, conf: float = 0.999, agree: bool | None = Tru
 
 def _model(threshold: float = 0.9) -> GateModel:
     # Confidence rises with the recognizer's certainty and with the second reading's agreement.
-    group = GroupModel((0.5, 0.0, 4.0, 0.0, -6.0, 0.0, 0.0), -4.0, {"critical": threshold, "standard": threshold})
+    coef = (0.5, 0.0, 4.0, 0.0, -6.0, 0.0, 0.0) + (0.0,) * (len(FEATURES) - 7)
+    group = GroupModel(coef, -4.0, {"critical": threshold, "standard": threshold})
     return GateModel({g: group for g in ("number", "date", "kana", "text")}, {})
 
 
@@ -56,6 +59,31 @@ def test_gate_model_json_round_trip_and_feature_check():
     with pytest.raises(ValueError, match="calibrate"):
         GateModel.from_json('{"features": ["other"], "groups": {}}')
     assert len(features(_read("payment_amount", 4_560_000), 0.9)) == len(FEATURES)
+    # A model fitted before the last features were added still loads, giving them no weight.
+    old = json.loads(m.to_json())
+    old["features"] = old["features"][:7]
+    old["groups"] = {g: {**v, "coef": v["coef"][:7]} for g, v in old["groups"].items()}
+    assert GateModel.from_json(json.dumps(old)) == m
+
+
+def test_amounts_an_exact_identity_ties_together_are_confirmed_to_the_gate():
+    from yomitori import tax
+    from yomitori.validation import check_document
+
+    income = tax.employment_income(4_560_000, 2024)
+    values = {"tax_year": 2024, "payment_amount": 4_560_000, "income_after_deduction": income}
+    findings, confirmed = check_document("kyuyo_shiharai_hokokusho", values)
+    assert confirmed == {"payment_amount", "income_after_deduction"} and findings == []
+    misread = {**values, "income_after_deduction": income + 10_000}
+    assert check_document("kyuyo_shiharai_hokokusho", misread)[1] == frozenset()
+    # Below 551,000円 every payment gives 0: agreement proves nothing there.
+    small = {"tax_year": 2024, "payment_amount": 500_000, "income_after_deduction": 0}
+    assert check_document("kyuyo_shiharai_hokokusho", small)[1] == frozenset()
+    idou = {"annual_tax": 120_000, "collected_tax": 70_000, "uncollected_tax": 50_000}
+    assert check_document("idou_todokede", idou)[1] == {"annual_tax", "collected_tax", "uncollected_tax"}
+    fields = {k: _read(k, v) for k, v in values.items()}
+    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    assert fields["payment_amount"].gate_features[FEATURES.index("confirmed")] == 1.0
 
 
 def test_sure_and_agreeing_fields_pass_disagreement_and_doubts_go_to_review():
@@ -95,7 +123,7 @@ def test_a_crashing_validator_sends_every_field_to_review_and_the_page_survives(
     def broken(form, values):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(yomitori.validation, "validate_document", broken)
+    monkeypatch.setattr(yomitori.validation, "check_document", broken)
     fields = {"payment_amount": _read("payment_amount", 4_560_000)}
     (finding,) = apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
     assert fields["payment_amount"].review is True

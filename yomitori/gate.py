@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "gate.json"  # in yomitori.models, written by `yomitori calibrate`
-FEATURES = ("logit_min", "logit_mean", "agree", "second_missing", "doubt", "registration", "length")
+FEATURES = ("logit_min", "logit_mean", "agree", "second_missing", "doubt", "registration", "length",
+            "agree_second_min", "agree_both_min", "confirmed")
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,26 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def features(f: FieldResult, registration: float) -> list[float]:
-    """The gate's inputs for one read field (the order of FEATURES)."""
+def features(f: FieldResult, registration: float, confirmed: bool = False) -> list[float]:
+    """The gate's inputs for one read field (the order of FEATURES); `confirmed`: an exact identity of the
+    form (給与所得控除後 from 支払金額, 年税額 − 徴収済税額) holds with this value in it."""
     confs = f.char_confidences or (f.raw_confidence,)
     text = "" if f.value is None else str(f.value)
+    agree = 1.0 if f.agreement else 0.0
+    # Two readers agreeing is strong evidence only where each was sure of every letter: the interaction
+    # terms let the model reach the tail (≥ 0.999) that a sum of separate terms cannot.
+    second = min(f.second_confidences) if f.agreement and f.second_confidences else 0.0
     return [
         _logit(min(confs)),
         _logit(sum(confs) / len(confs)),
-        1.0 if f.agreement else 0.0,
+        agree,
         1.0 if f.agreement is None else 0.0,
         1.0 if f.reasons else 0.0,
         registration,
         math.log1p(len(text)),
+        agree * _logit(second),
+        agree * _logit(min(min(confs), second)),
+        1.0 if confirmed else 0.0,
     ]
 
 
@@ -103,15 +112,19 @@ class GateModel:
     @classmethod
     def from_json(cls, text: str) -> GateModel:
         raw = json.loads(text)
-        if raw.get("features") != list(FEATURES):
+        fitted = raw.get("features") or []
+        if fitted != list(FEATURES[: len(fitted)]):
             raise ValueError("gate model was fitted on other features; run `yomitori calibrate`")
-        groups = {g: GroupModel(tuple(m["coef"]), float(m["intercept"]), dict(m["thresholds"]))
+        # A model fitted before features were added gives them no weight until it is fitted again.
+        pad = (0.0,) * (len(FEATURES) - len(fitted))
+        groups = {g: GroupModel((*m["coef"], *pad), float(m["intercept"]), dict(m["thresholds"]))
                   for g, m in raw["groups"].items()}
         return cls(groups, raw.get("meta", {}))
 
 
 # Before calibration: agreement of both readers and a sure recognizer, or a person looks.
-_UNCALIBRATED = GroupModel((1.0, 0.0, 4.0, 0.0, -8.0, 0.0, 0.0), -4.0, {"critical": 0.99, "standard": 0.98})
+_UNCALIBRATED = GroupModel((1.0, 0.0, 4.0, 0.0, -8.0, 0.0, 0.0, 0.0, 0.0, 0.0), -4.0,
+                           {"critical": 0.99, "standard": 0.98})
 
 
 @cache
@@ -129,18 +142,8 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
     pol = policy()
     model = model or gate_model()
     types = {k: f.type for k, f in contract_forms()[form].fields.items()} if form in contract_forms() else {}
-    for key, f in fields.items():
-        value_type = types.get(key, "text")
-        if not f.read:
-            f.review = f.review or f.confidence < pol.mark_threshold
-            continue
-        group = model.groups.get(pol.group(value_type)) if model else None
-        group = group or _UNCALIBRATED
-        f.gate_features = tuple(features(f, registration))
-        f.confidence = group.probability(f.gate_features)
-        f.review = f.confidence < group.thresholds[pol.criticality(value_type)] or bool(f.reasons)
     try:
-        findings = _findings(form, fields)
+        findings, confirmed = _check(form, fields)
     except Exception:  # a validator bug must cost a review, never the page
         log.exception("the gate's validators raised on a %s page; every field goes to review", form)
         from yomitori.validation.findings import Finding
@@ -149,6 +152,16 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
             f.review = True
         return [Finding(tuple(sorted(fields)), "validation_failed",
                         "検証処理でエラーが発生しました。全項目を確認してください", "error")]
+    for key, f in fields.items():
+        value_type = types.get(key, "text")
+        if not f.read:
+            f.review = f.review or f.confidence < pol.mark_threshold
+            continue
+        group = model.groups.get(pol.group(value_type)) if model else None
+        group = group or _UNCALIBRATED
+        f.gate_features = tuple(features(f, registration, key in confirmed))
+        f.confidence = group.probability(f.gate_features)
+        f.review = f.confidence < group.thresholds[pol.criticality(value_type)] or bool(f.reasons)
     for finding in findings:
         if finding.severity not in pol.review_on:
             continue
@@ -158,12 +171,13 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
     return findings
 
 
-def _findings(form: str, fields: Mapping[str, FieldResult]) -> list:
-    try:
-        from yomitori.validation import validate_document
-    except ImportError:  # validators are optional for a bare extraction
-        return []
-    return validate_document(form, {k: f.value for k, f in fields.items()})
+def _check(form: str, fields: Mapping[str, FieldResult]) -> tuple[list, frozenset[str]]:
+    """The validators' findings and the keys an exact identity confirms (none for a form without a contract)."""
+    if form not in contract_forms():
+        return [], frozenset()
+    from yomitori.validation import check_document
+
+    return check_document(form, {k: f.value for k, f in fields.items()})
 
 
 def fit_group(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:

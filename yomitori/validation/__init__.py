@@ -28,6 +28,7 @@ __all__ = [
     "Rule",
     "Severity",
     "check_bundle",
+    "check_document",
     "rules_for",
     "validate_document",
     "validate_field",
@@ -61,12 +62,18 @@ def validate_document(form: str, values: Mapping[str, object], *, tax_year: int 
 
     `today` (default: the system date) bounds dates such as a 提出年月日 in the future.
     """
+    return check_document(form, values, tax_year=tax_year, today=today)[0]
+
+
+def check_document(form: str, values: Mapping[str, object], *, tax_year: int | None = None,
+                   today: date | None = None) -> tuple[list[Finding], frozenset[str]]:
+    """validate_document's findings, and the keys an exact identity of the form found consistent."""
     _form(form)
     doc = _doc(form, values, tax_year, today)
     findings = [f for key, value in values.items() for f in check_value(form, key, value, today=doc.today)]
     for r in RULES.get(form, ()):
         findings.extend(r.check(doc))
-    return findings
+    return findings, frozenset(doc.confirmed)
 
 
 def validate_field(form: str, key: str, value: object, *, values: Mapping[str, object] | None = None,

@@ -64,6 +64,9 @@ class Doc:
     values: Mapping[str, object]
     tax_year: int | None = None
     today: date = field(default_factory=date.today)
+    # Keys an exact identity of the form ties together and that it found consistent (給与所得控除後 from
+    # 支払金額, 年税額 − 徴収済税額): two readings agreeing with arithmetic are rarely both wrong.
+    confirmed: set[str] = field(default_factory=set)
 
     @property
     def fields(self) -> dict[str, ContractField]:
@@ -93,6 +96,10 @@ class Doc:
 
     def flag(self, key: str) -> bool:
         return self.values.get(key) is True
+
+    def confirm(self, *keys: str) -> None:
+        """Record that an exact identity holds among these items (only those present and not blank count)."""
+        self.confirmed.update(k for k in keys if self.values.get(k) is not None)
 
     def finding(self, rule: str, keys: tuple[str, ...], message: str, severity: Severity = ERROR) -> Finding:
         # Name the items this layout prints; the year given by the caller is no item of the 異動届.
