@@ -19,14 +19,15 @@ from yomitori.forms_templates.schema import Charset, FieldTemplate, Option
 from yomitori.values import NormalizationError, normalize
 from yomitori.wareki import WarekiError, to_gregorian
 
+from . import preprocess
 from .engine import Reading
 from .japanese import ambiguous_variants, fix_address, fix_kana, fix_text
 from .lexicon import fix_entity_words, fix_municipality, fix_place_names
-from .preprocess import PX_PER_MM, Registered
+from .preprocess import Registered, grow_kernel, mm2_px, mm_px
 
 Box = tuple[float, float, float, float]
 BLANK_INK = 0.004  # share of a writing area that must be ink for it to count as written
-MIN_INK_PX = 30
+MIN_INK_MM2 = 0.47  # and at least this much ink (30 px at 8 px/mm)
 CHECK_INK = 0.05
 MARK_INK = 0.025
 REVIEW_BELOW = 0.9
@@ -101,10 +102,17 @@ def _blank(f: FieldTemplate) -> FieldResult:
 # ---------------------------------------------------------------- geometry and ink
 
 
-def _px(box: Box, inset_px: int = 0) -> tuple[int, int, int, int]:
+INSET_MM = 0.25  # a field's ink is looked for this far inside its ruled box
+KEEP_MM = 0.125  # a crop keeps the gray this far around the ink (anti-aliased stroke edges)
+STROKE_MIN_MM2 = 0.19  # the least ink a lone character stroke has
+GLYPH_MIN_MM2 = 0.09  # a line's components smaller than this are no character parts
+
+
+def _px(box: Box, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
     x, y, w, h = box
-    x0, y0 = round(x * PX_PER_MM) + inset_px, round(y * PX_PER_MM) + inset_px
-    x1, y1 = round((x + w) * PX_PER_MM) - inset_px, round((y + h) * PX_PER_MM) - inset_px
+    px_per_mm, inset_px = preprocess.PX_PER_MM, mm_px(inset_mm)
+    x0, y0 = round(x * px_per_mm) + inset_px, round(y * px_per_mm) + inset_px
+    x1, y1 = round((x + w) * px_per_mm) - inset_px, round((y + h) * px_per_mm) - inset_px
     return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
 
 
@@ -131,36 +139,36 @@ STROKE_MM = 1.6  # a lone "1" or "0" is a single stroke about this tall; specks 
 
 def _written(reg: Registered, box: Box) -> bool:
     """Whether anything is written in the box: enough ink, or one character-sized stroke (a lone 1)."""
-    if _ink_share(reg, box) >= BLANK_INK and _ink_px(reg, box) >= MIN_INK_PX:
+    if _ink_share(reg, box) >= BLANK_INK and _ink_px(reg, box) >= mm2_px(MIN_INK_MM2):
         return True
-    x0, y0, x1, y1 = _px(box, 2)
+    x0, y0, x1, y1 = _px(box, INSET_MM)
     ink = reg.ink[y0:y1, x0:x1].astype(np.uint8)
-    if ink.sum() < MIN_INK_PX // 3:
+    if ink.sum() < mm2_px(MIN_INK_MM2) // 3:
         return False
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     for left, top, w, h, area in stats[1:]:
         inside = left > 0 and top > 0 and left + w < ink.shape[1] and top + h < ink.shape[0]
-        if inside and h >= STROKE_MM * PX_PER_MM and area >= 12 and w <= h * 3:
+        if inside and h >= STROKE_MM * preprocess.PX_PER_MM and area >= mm2_px(STROKE_MIN_MM2) and w <= h * 3:
             return True
     return False
 
 
 def _ink_px(reg: Registered, box: Box) -> int:
-    x0, y0, x1, y1 = _px(box, 2)
+    x0, y0, x1, y1 = _px(box, INSET_MM)
     return int(reg.ink[y0:y1, x0:x1].sum())
 
 
 def _ink_share(reg: Registered, box: Box) -> float:
-    x0, y0, x1, y1 = _px(box, 2)
+    x0, y0, x1, y1 = _px(box, INSET_MM)
     region = reg.ink[y0:y1, x0:x1]
     return float(region.mean()) if region.size else 0.0
 
 
 def _clean_crop(reg: Registered, box: Box) -> np.ndarray:
     """The writing in the box on white paper: printed matter and specks removed."""
-    x0, y0, x1, y1 = _px(box, 2)
+    x0, y0, x1, y1 = _px(box, INSET_MM)
     ink = reg.ink[y0:y1, x0:x1]
-    keep = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    keep = cv2.dilate(ink.astype(np.uint8), grow_kernel(KEEP_MM)).astype(bool)
     return np.where(keep, reg.gray[y0:y1, x0:x1], 255).astype(np.uint8)
 
 
@@ -219,7 +227,7 @@ DIGIT_GAP = 1.4  # between two digits: full-width digits stand almost a characte
 def char_height(ink: np.ndarray) -> float:
     """The height of this line's characters, robust to a taller speck or stamp remnant."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= 6]
+    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= mm2_px(GLYPH_MIN_MM2)]
     rows = np.flatnonzero(ink.any(axis=1))
     line_h = rows[-1] - rows[0] + 1 if rows.size else 1
     # Kanji break into several components (radicals), so the upper quartile is a character's height.
@@ -232,7 +240,7 @@ def ink_gaps(line: np.ndarray) -> tuple[Gap, ...]:
     xs = np.flatnonzero(ink.any(axis=0))
     if xs.size < 2:
         return ()
-    h = max(4.0, char_height(ink))
+    h = max(0.5 * preprocess.PX_PER_MM, char_height(ink))
     width = line.shape[1]
     jumps = np.flatnonzero(np.diff(xs) > h * WORD_GAP)
     return tuple(Gap((xs[j] + 1) / width, xs[j + 1] / width, (xs[j + 1] - xs[j] - 1) / h) for j in jumps)
@@ -297,7 +305,7 @@ def _is_kana(ch: str) -> bool:
 
 def _pad(img: np.ndarray) -> np.ndarray:
     h = img.shape[0]
-    p = max(4, int(h * 0.2))
+    p = max(mm_px(0.5), int(h * 0.2))
     return cv2.copyMakeBorder(img, p, p, p, p, cv2.BORDER_CONSTANT, value=255)
 
 
@@ -340,7 +348,7 @@ def _choice(reg: Registered, f: FieldTemplate) -> FieldResult:
 
 def _written_line(reg: Registered, box: Box) -> np.ndarray | None:
     """The one line written in a small box (an option's number), or None when the box is blank."""
-    if _ink_px(reg, box) < MIN_INK_PX:
+    if _ink_px(reg, box) < mm2_px(MIN_INK_MM2):
         return None
     lines = split_lines(_clean_crop(reg, box), 1)
     return lines[0] if lines else None
@@ -385,7 +393,7 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
     pieces = []
     for i in range(n):
         cell = (x + i * cw + cw * 0.06, y + h * 0.06, cw * 0.88, h * 0.88)
-        if _ink_px(reg, cell) < MIN_INK_PX // 2:
+        if _ink_px(reg, cell) < mm2_px(MIN_INK_MM2) // 2:
             continue
         crop = _clean_crop(reg, cell)
         ink = crop < 200
@@ -396,7 +404,7 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
     if not pieces:
         return _decided(_blank(f))
     height = max(p.shape[0] for p in pieces)
-    gap = np.full((height, max(4, height // 3)), 255, np.uint8)
+    gap = np.full((height, max(mm_px(0.5), height // 3)), 255, np.uint8)
     row = []
     for p in pieces:
         top = (height - p.shape[0]) // 2
@@ -504,7 +512,7 @@ def _date(reg: Registered, f: FieldTemplate) -> Pending:
         boxes = [parts.era_box, *boxes]
     crops = []
     for b in boxes:
-        if _ink_px(reg, b) < MIN_INK_PX:
+        if _ink_px(reg, b) < mm2_px(MIN_INK_MM2):
             crops.append(None)
             continue
         lines = split_lines(_clean_crop(reg, b), 1)

@@ -18,6 +18,31 @@ from yomitori.forms_templates.schema import LayoutTemplate
 
 PX_PER_MM = 8.0  # working resolution (~203 dpi): enough for PP-OCR's 48-px lines, cheap to warp
 WORK_LONG_SIDE = 2600  # pages are brought to about this size before registration
+SMALL_PX_PER_MM = 2.0  # the coarse copy on which the four rotations are scored
+
+# Image-analysis sizes below are in millimetres (areas in mm²), turned into pixels at the working
+# resolution when used, so that a different PX_PER_MM crops, drops out and despeckles the same paper.
+RED_GROW_MM = 0.25  # a seal's washed-out rim
+FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
+FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
+DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matter may be and still go
+SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
+
+
+def mm_px(mm: float) -> int:
+    """A length in millimetres as whole pixels at the working resolution (halves round up)."""
+    return int(mm * PX_PER_MM + 0.5)
+
+
+def mm2_px(mm2: float) -> int:
+    """An area in square millimetres as pixels at the working resolution."""
+    return int(mm2 * PX_PER_MM * PX_PER_MM + 0.5)
+
+
+def grow_kernel(radius_mm: float) -> np.ndarray:
+    """A square structuring element reaching `radius_mm` from its centre (3×3 at 0.125 mm and 8 px/mm)."""
+    n = 2 * mm_px(radius_mm) + 1
+    return np.ones((n, n), np.uint8)
 
 
 @dataclass
@@ -47,7 +72,7 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
     red = (r - np.maximum(g, b) > 35) & (r > 100)
     if red.any():
         # Grow the mask over the seal's washed-out edges, but never over black ink it lies on.
-        grown = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        grown = cv2.dilate(red.astype(np.uint8), grow_kernel(RED_GROW_MM)).astype(bool)
         red |= grown & (gray > 90)
         gray = gray.copy()
         gray[red] = np.maximum(gray[red], np.uint8(min(255, int(np.percentile(gray, 90)))))
@@ -76,7 +101,7 @@ def find_frame(gray: np.ndarray) -> np.ndarray | None:
     """Corners (tl, tr, br, bl) of the page's largest ruled rectangle, in image pixels, or None."""
     ink = ink_mask(gray).astype(np.uint8)
     # Close small gaps in the ruled lines (fax dropouts, JPEG) before following the outline.
-    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, grow_kernel(FRAME_GAP_MM))
     contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return None
@@ -105,7 +130,7 @@ def _refine(corners: np.ndarray, contour: np.ndarray) -> np.ndarray:
         t = ((contour - a) @ ab) / (length**2)
         rel = contour - a
         dist = np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length
-        near = contour[(t > 0.1) & (t < 0.9) & (dist < max(6.0, length * 0.01))]
+        near = contour[(t > 0.1) & (t < 0.9) & (dist < max(FRAME_FIT_MM * PX_PER_MM, length * 0.01))]
         if len(near) < 20:
             return corners
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
@@ -136,7 +161,7 @@ def reference(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if cached is None or cached[0] is not t:
         gray = np.asarray(render_blank(t, PX_PER_MM * 25.4).convert("L"))
         ink = gray < 160
-        grown = cv2.dilate(ink.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        grown = cv2.dilate(ink.astype(np.uint8), grow_kernel(DROPOUT_MM)).astype(bool)
         cached = _references[id(t)] = (t, (gray, ink, grown))
     return cached[1]
 
@@ -158,7 +183,9 @@ def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = N
     dst = _frame_px(t)
     size = _page_px(t)
     _, ref_ink, _ = reference(t)
-    small_ref = _small(ref_ink)
+    f = SMALL_PX_PER_MM / PX_PER_MM
+    small_size = (int(size[0] * f), int(size[1] * f))
+    small_ref = _small(ref_ink, small_size)
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(4):
         # Rotating the corner order by k maps the page turned by k*90 degrees.
@@ -166,7 +193,7 @@ def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = N
         if not _aspect_fits(src, dst):
             continue
         m = cv2.getPerspectiveTransform(src, dst)
-        small = cv2.warpPerspective(gray, _scaled(m, 0.25), (size[0] // 4, size[1] // 4),
+        small = cv2.warpPerspective(gray, _scaled(m, f), small_size,
                                     flags=cv2.INTER_AREA, borderValue=255)
         score = _coverage(small_ref, ink_mask(small))
         if best is None or score > best[0]:
@@ -190,9 +217,8 @@ def _scaled(m: np.ndarray, f: float) -> np.ndarray:
     return np.diag([f, f, 1.0]) @ m
 
 
-def _small(ink: np.ndarray) -> np.ndarray:
-    h, w = ink.shape
-    return cv2.resize(ink.astype(np.uint8) * 255, (w // 4, h // 4), interpolation=cv2.INTER_AREA) > 40
+def _small(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(ink.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 40
 
 
 def _coverage(ref_ink: np.ndarray, page_ink: np.ndarray) -> float:
@@ -210,7 +236,7 @@ def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate) -> np.ndarray:
     _, _, grown = reference(t)
     ink = ink_mask(registered_gray) & ~grown
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < 6
+    small = stats[:, cv2.CC_STAT_AREA] < mm2_px(SPECK_MM2)
     small[0] = False
     if small.any():
         ink[small[labels]] = False
