@@ -7,6 +7,7 @@ does) so a GPU gets full batches; the CUDA provider is used when onnxruntime off
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
@@ -18,6 +19,8 @@ from yomitori.models.ppocr import RECOGNIZERS, verified_path
 
 from .charsets import allowed_chars
 from .engine import EngineUnavailable, Reading
+
+SEPARATOR_STAND_IN = 0.01  # below this, an allowed character is no reading of a separator the model saw
 
 LINE_HEIGHT = 48
 MAX_WIDTH = LINE_HEIGHT * 40  # ~40 glyph widths; longer lines are squeezed, not cut
@@ -61,6 +64,7 @@ class PPOCREngine:
         # CTC class 0 is the blank; the dictionary follows; the last class is the space.
         self.classes: list[str] = ["", *chars, " "]
         self._index = {c: i for i, c in enumerate(self.classes) if i}
+        self._separator = np.array([len(c) == 1 and unicodedata.category(c)[0] in "PZ" for c in self.classes])
 
     def _buckets(self, lines: Sequence[np.ndarray]) -> list[list[int]]:
         """Batches of lines of nearly equal width: padding is not free for this model (its attention
@@ -105,10 +109,16 @@ class PPOCREngine:
             # Only frames whose unconstrained best is outside the charset need the masked argmax.
             bad = ~mask[best]
             if bad.any():
+                separator = self._separator[best]
                 probs = probs.copy()
                 rows = np.flatnonzero(bad)
                 probs[np.ix_(rows, np.flatnonzero(~mask))] = 0.0
                 best[rows] = probs[rows].argmax(axis=1)
+                # A separator the charset lacks (the comma of 321,000 read as digits) is no letter of the
+                # field: unless an allowed one is plausible (－ for -), it is skipped, not replaced by the
+                # least unlikely digit (PP-OCRv6 read 3219000).
+                skip = bad & separator & (probs[np.arange(len(best)), best] < SEPARATOR_STAND_IN)
+                best[skip] = 0
         text: list[str] = []
         confs: list[float] = []
         alts: list[tuple[tuple[str, float], ...]] = []

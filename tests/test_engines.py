@@ -26,11 +26,11 @@ needs_tesseract = pytest.mark.skipif(
 )
 
 
-def render(text: str, size: int = 40) -> np.ndarray:
+def render(text: str, size: int = 40, face: Path = FONT) -> np.ndarray:
     """A grayscale line image as the field reader hands it over: tight around the ink, padded 20 % in white."""
-    if not FONT.exists():
-        pytest.skip(f"font {FONT} missing (apt-get install fonts-ipafont-gothic)")
-    font = ImageFont.truetype(str(FONT), size)
+    if not face.exists():
+        pytest.skip(f"font {face} missing (apt-get install fonts-ipafont)")
+    font = ImageFont.truetype(str(face), size)
     left, top, right, bottom = font.getbbox(text)
     pad = max(4, (bottom - top) // 5)
     img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
@@ -221,3 +221,18 @@ def test_paddle_filters_to_the_charset_and_keeps_line_order(tmp_path, fake_paddl
         Reading("", 0.0),
         Reading("", 0.0),
     ]
+
+
+# ---------------------------------------------------------------- PP-OCR
+
+
+@pytest.mark.parametrize("model", ["ppocrv5", "ppocrv6"])
+def test_a_separator_outside_the_charset_is_skipped_not_read_as_a_digit(model) -> None:
+    # Both recognizers see the comma of 321,000 clearly; under a digits-only charset it must vanish,
+    # not become the least unlikely digit (PP-OCRv6 once read 3219000, and disagreed with v5 on every amount).
+    engine = get_engine("ppocr", model=model)
+    mincho = Path("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf")
+    readings = engine.recognize([render("321,000", 32, mincho), render("4,560,000", 32, mincho)], ["digits"] * 2)
+    assert [r.text for r in readings] == ["321000", "4560000"]
+    (phone,) = engine.recognize([render("03-5514-6089")], ["phone"])
+    assert phone.text == "03-5514-6089"
