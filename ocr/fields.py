@@ -284,12 +284,14 @@ def _inside_gap(x: float, gaps: tuple[Gap, ...]) -> bool:
     return any(g.start + (g.end - g.start) * 0.2 < x < g.end - (g.end - g.start) * 0.2 for g in gaps)
 
 
-_PUNCTUATION = "、。，,．.・（）()「」"
+# 、 and 。 sit in the corner of their cell, so the blank beside them is no word space. Brackets are not
+# among them: a ( or ) after a wide blank is a new word, often the ring of a seal a fax turned black.
+_PUNCTUATION = "、。，,．.・"
 
 
 def _word_gap_between(a: tuple[str, float, float], b: tuple[str, float, float], gaps: tuple[Gap, ...]) -> bool:
     if a[0] in _PUNCTUATION or b[0] in _PUNCTUATION:
-        return False  # 、 and 。 sit in the corner of their cell: the blank beside them is no word space
+        return False
     if a[0].isdigit() and b[0].isdigit():
         need = DIGIT_GAP
     elif _is_kana(a[0]) and _is_kana(b[0]):
@@ -441,8 +443,16 @@ def _noise(word: Word) -> bool:
     """Punctuation or symbols alone, or a short, barely read piece with no kana or kanji in it."""
     if all(unicodedata.category(ch)[0] in "PS" for ch, _ in word):
         return True
+    text = "".join(ch for ch, _ in word)
+    if _unbalanced(text):  # "棠)": half a seal's ring with the letter inside it misread
+        return True
     unsure = sum(c for _, c in word) / len(word) < NOISE_WORD
     return len(word) <= 2 and unsure and not any(_is_japanese(ch) for ch, _ in word)
+
+
+def _unbalanced(text: str) -> bool:
+    opens, closes = sum(text.count(c) for c in "(（"), sum(text.count(c) for c in ")）")
+    return opens != closes
 
 
 def _is_japanese(ch: str) -> bool:

@@ -102,3 +102,21 @@ def test_a_representatives_or_contact_persons_name_with_a_variant_letter_is_doub
         assert result.reasons == ["異体字の可能性: 高"], key  # the paper may say 髙田
     address = _normalized(layout.field("payer_address"), "東京都千代田区丸の内1丁目1番1号", 0.99)
     assert address.reasons == []
+
+
+def test_a_seal_ring_a_fax_turned_black_does_not_trail_a_name():
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.engine import Reading
+    from yomitori.ocr.fields import Gap, _text_result
+
+    field = templates()["kyuyo_shiharai_hokokusho/national"].field("recipient_name")
+    gaps = (Gap(0.18, 0.26, 1.2), Gap(0.40, 0.80, 6.0))  # 福田 | 花子 | (seal far right)
+    for text, positions in (("福田花子(", (0.05, 0.13, 0.30, 0.36, 0.86)),
+                            ("福田花子棠)", (0.05, 0.13, 0.30, 0.36, 0.88, 0.95))):
+        reading = Reading(text, 0.5, (0.99,) * len(text), positions=positions)
+        assert _text_result(field, [reading], [gaps]).value == "福田 花子", text
+    # A company's bracketed part is kept.
+    payer = templates()["kyuyo_shiharai_hokokusho/national"].field("payer_name")
+    text = "株式会社(本社)"
+    reading = Reading(text, 0.9, (0.99,) * len(text), positions=tuple(0.05 + 0.1 * i for i in range(len(text))))
+    assert _text_result(payer, [reading], [()]).value == "株式会社(本社)"
