@@ -48,7 +48,7 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
             if is_blank(want):
                 continue
             score.total += 1
-            score.located += f.key in got
+            score.located += fb is not None and f.key in fb.pending  # not found: in `got` too, for review
             value = got[f.key].value if f.key in got else None
             core = tiers[f.key] == "core"
             score.core_total += core

@@ -6,8 +6,8 @@
 
 A form is accepted when two signals name it, or when registration alone is strong and neither other
 signal objects; otherwise the page is `unknown`: an unknown page is never forced into a form. A page of
-a known form whose layout no template registers (a new variant) comes back with `layout=None`, and only
-when both the title and the CNN name the form.
+a known form whose layout no template registers (a new variant) comes back with `layout=None` when the
+title and the CNN both name the form, or when its title alone reads (nearly) exactly as the form's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate
 from yomitori.forms_templates.contract import UNKNOWN_FORM
+from yomitori.ocr.detect import detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.preprocess import Registered
 
@@ -28,6 +29,9 @@ from .title_cues import TitleCue, match_titles, read_lines, registered_title_cro
 
 CNN_NAMES = 0.5  # CNN probability (summed over a form's layouts) at which it names a form
 CNN_REJECTS = 0.9  # CNN probability of `unknown` that vetoes registration alone
+TITLE_ALONE = 0.95  # title similarity that alone names a form without a registered layout (other documents': ≤ 0.55)
+TITLE_BAND = 0.3  # share of the upright page's height searched for a title by text detection
+TITLE_LINES = 12  # detected lines of the band read as title candidates (the topmost long ones)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
     else:
         cue = _title(gray, match.best, vote, layouts, engine)
     best = match.best
+    if reg is None and cue.form is None and _cnn_names_a_form(vote):
+        # A new layout of a known form: its title is not where any template prints it, and the quick band read
+        # may have taken handwriting for the title. Look for it among every detected line of the top band.
+        cue = _title_by_detection(gray, vote, layouts, engine) or cue
     if reg is None and best is not None and match.score >= WEAK_MATCH and cue.form == best.template.form \
             and vote.probs.get(best.template.id, 0.0) >= CNN_NAMES:
         # A faint or damaged scan: its frame registers but less of the blank form's ink is found. The layout
@@ -87,7 +95,10 @@ def decide(reg: Registered | None, reg_score: float, vote: CNNVote, cue: TitleCu
         accept = not contradicted and (
             len(strengths) >= 3
             or (len(strengths) == 2 and (on_reg or not objection))
-            or (len(strengths) == 1 and on_reg and reg_score >= STRONG_MATCH and not objection))
+            or (len(strengths) == 1 and on_reg and reg_score >= STRONG_MATCH and not objection)
+            # A title read clearly names the form and no template registers: a new layout of a known form (the
+            # CNN, trained on the bundled layouts only, may well not know it). Nothing is read from it unchecked.
+            or (len(strengths) == 1 and reg is None and cue.form == form and cue.similarity >= TITLE_ALONE))
         if accept:
             confidence = float(min(0.999, 0.5 + 0.5 * sum(strengths) / 3 + 0.1 * (len(strengths) - 1)))
             if on_reg:
@@ -106,3 +117,19 @@ def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: li
         if cue.form is not None:
             return cue
     return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation)), engine), layouts)
+
+
+def _cnn_names_a_form(vote: CNNVote) -> bool:
+    return any(p >= CNN_NAMES for f, p in vote.form_probs().items() if f != UNKNOWN_FORM)
+
+
+def _title_by_detection(gray: np.ndarray, vote: CNNVote, layouts: list[LayoutTemplate],
+                        engine: RecognitionEngine | None = None) -> TitleCue | None:
+    """The title among the long text lines PP-OCR detection finds in the page's top band (topmost first: a
+    title may be printed no larger than the handwriting under it); None when none of them names a form."""
+    page = upright(gray, vote.orientation)
+    band = np.ascontiguousarray(page[: int(page.shape[0] * TITLE_BAND)])
+    boxes = [b for b in detect_lines(band) if b.w >= 4 * b.h]  # top to bottom
+    crops = [band[b.y : b.y + b.h, b.x : b.x + b.w] for b in boxes[:TITLE_LINES]]
+    cue = match_titles(read_lines(crops, engine), layouts)
+    return cue if cue.form is not None else None

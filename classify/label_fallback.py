@@ -30,7 +30,11 @@ from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
 from yomitori.wareki import WarekiError, to_gregorian
 
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
-CHOICE_MM = 60.0  # a choice's printed options lie within this distance of its label
+CHOICE_MM = 120.0  # a choice's printed options lie within this distance of its label along its row
+CHOICE_ROWS_MM = 25.0  # … and within this distance across it
+OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一括徴収 read -括徴収)
+MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
+CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
@@ -42,6 +46,8 @@ ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # 
 ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
 FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
+NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
+GAP_CUT_MM = 1.0  # a gap this wide between characters ends a label that runs on into its value
 UNITS = {"円", "人", "内", "従", "従人", "年分"}  # printed units beside values: never part of a value
 
 
@@ -65,6 +71,8 @@ class Fallback:
     lines: list[Detected] = field(default_factory=list)  # every line of text read on the page
     chosen: dict[str, FieldTemplate] = field(default_factory=dict)  # where each value was read, once read
     pending: dict[str, Pending] = field(default_factory=dict)
+    # Ink that is neither rule nor the glyphs of any line of text (printed or written): circles and ticks.
+    marks: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
 
     @property
     def types(self) -> dict[str, str]:
@@ -84,16 +92,26 @@ def _norm(text: str) -> str:
 
 
 def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[str]]:
-    """Every printed wording of each field's label: the contract's, and each bundled layout's."""
-    found: dict[str, set[str]] = {}
-    for key, c in contract_forms()[form].fields.items():
-        found.setdefault(key, set()).add(_norm(c.label))
+    """Every printed wording of each field's label: the contract's, and each bundled layout's; and the
+    contract's without its bracketed asides (年分（令和　年分） is printed 年分) or cut to its head noun
+    (異動後の未徴収税額の徴収方法 → 徴収方法) where that is no other field's wording."""
+    fields = contract_forms()[form].fields
+    found: dict[str, set[str]] = {key: {_norm(c.label)} for key, c in fields.items()}
     for t in templates().values():
         if t.form != form or t.layout == exclude_layout:
             continue
         for f in t.fields:
             if f.label:
                 found.setdefault(f.key, set()).add(_norm(f.label))
+    bare = {key: _norm(re.sub(r"[（(][^）)]*[）)]", "", c.label)) for key, c in fields.items()}
+    heads = {key: b.rsplit("の", 1)[1] for key, b in bare.items() if "の" in b}
+    for key in fields:
+        taken = set().union(*(v for k, v in found.items() if k != key))
+        derived = {bare[key]}
+        head = heads.get(key, "")
+        if len(head) >= 3 and sum(b.endswith(head) for b in bare.values()) == 1:
+            derived.add(head)
+        found[key] |= derived - taken
     return {k: {s for s in v if s} for k, v in found.items()}
 
 
@@ -120,8 +138,8 @@ def similarity(label: str, text: str) -> float:
     return max(whole, head) if len(label) >= 2 else whole
 
 
-def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
-                 exclude_layout: str | None = None) -> dict[str, Detected]:
+def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_layout: str | None = None,
+                 unruled: np.ndarray | None = None) -> dict[str, Detected]:
     """Each field's label among the page's lines of text; where one wording labels several fields (郵便番号,
     氏名, 個人番号), the one nearest where the other layouts print it."""
     words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
@@ -130,32 +148,85 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *,
     centres = np.array([_centre(d.box) for d in lines]) if lines else np.zeros((0, 2))
     row = {key: i for i, key in enumerate(keys)}
     fx, fy, fw, fh = frame
+    shares = (centres - (fx, fy)) / (fw, fh) if lines else centres  # each line's place in the frame, 0..1
+    # A field's own party (payer_…, new_employer_…, spouse_…) is printed together: a wording that labels
+    # several fields is taken for the one whose party's unmistakable labels (lines that read as only one
+    # field's label) are nearest. This holds on any layout, where the other layouts' positions may not.
+    claims = (sims >= MATCH).sum(axis=0) if lines else np.zeros(0)
+    anchors: dict[str, list[np.ndarray]] = {}
+    for key in keys:
+        sure = [i for i in range(len(lines)) if claims[i] == 1 and sims[row[key], i] >= MATCH]
+        if sure:
+            best = max(sure, key=lambda i: sims[row[key], i])
+            anchors.setdefault(_party(key), []).append(shares[best])
     scored: list[tuple[float, str, int]] = []
     for key in keys:
-        for i in range(len(lines)):
-            sim = float(sims[row[key], i])
-            if sim < MATCH:
-                continue
-            px, py = (centres[i][0] - fx) / fw, (centres[i][1] - fy) / fh
+        options = [i for i in range(len(lines)) if sims[row[key], i] >= MATCH]
+        near = {i: min((float(np.hypot(*(shares[i] - a))) for a in anchors.get(_party(key), [])
+                        if float(np.hypot(*(shares[i] - a))) > 0), default=0.0) for i in options}
+        nearest = min(near.values(), default=0.0)
+        for i in options:
+            px, py = shares[i]
             far = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
-            scored.append((sim - 0.5 * far, key, i))
+            scored.append((float(sims[row[key], i]) - 0.5 * far - 0.5 * (near[i] - nearest), key, i))
     found: dict[str, Detected] = {}
     used: set[int] = set()
     for _, key, i in sorted(scored, reverse=True):
         if key not in found and i not in used:
-            found[key] = _label_part(lines[i], words[key])
+            found[key] = _label_part(lines[i], words[key], unruled)
             used.add(i)
-    return found
+    return in_row_order(found)
 
 
-def _label_part(d: Detected, labels: set[str]) -> Detected:
-    """The label alone, when the line read runs on into the value written after it (フリガナヤマザキ)."""
+def _party(key: str) -> str:
+    """Whose a field is, from its contract key: payer_address → payer, new_employer_phone → new."""
+    return key.split("_", 1)[0]
+
+
+_NUMBERED = re.compile(r"^(.*?)_(\d+)_(.*)$")  # dependent_2_name: the second row of a numbered block
+
+
+def in_row_order(found: dict[str, Detected]) -> dict[str, Detected]:
+    """Numbered rows (扶養親族 1–4) print the same labels on every row, so position alone cannot tell the
+    rows apart: the labels found for one column of a numbered block are given to its rows in reading order."""
+    columns: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for key in found:
+        if m := _NUMBERED.match(key):
+            columns.setdefault((m.group(1), m.group(3)), []).append((int(m.group(2)), key))
+    out = dict(found)
+    for members in columns.values():
+        keys = [k for _, k in sorted(members)]
+        labels = sorted((found[k] for k in keys), key=lambda d: (round(_centre(d.box)[1] / 2.0), d.box[0]))
+        out.update(zip(keys, labels, strict=True))
+    return out
+
+
+def _label_part(d: Detected, labels: set[str], unruled: np.ndarray | None = None) -> Detected:
+    """The label alone, when the line read runs on into the value written after it (フリガナヤマザキ). The
+    cut is first put by the share of characters, then (given the page's ink off the rules) moved to the
+    first clear gap near it: a value's characters are often spaced wider than the label's (one per cell)."""
     text = _norm(d.text)
     label = max(labels, key=lambda s: similarity(s, d.text))
     if len(text) <= len(label) + 1 or SequenceMatcher(None, label, text).ratio() >= 0.8:
         return d
     x, y, w, h = d.box
-    return Detected((x, y, w * len(label) / len(text), h), text[: len(label)])
+    cut = w * len(label) / len(text)
+    if unruled is not None:
+        cut = _gap_near(unruled, d.box, cut)
+    return Detected((x, y, cut, h), text[: len(label)])
+
+
+def _gap_near(unruled: np.ndarray, box: Box, cut: float) -> float:
+    """Millimetres from the box's left to the middle of the first gap of ≥ GAP_CUT_MM without ink between
+    0.6 and 1.4 times `cut`; `cut` itself when there is none."""
+    x0, y0, x1, y1 = _px(box)
+    cols = unruled[max(0, y0) : y1, max(0, x0) : x1].any(axis=0)
+    need, run = max(1, round(GAP_CUT_MM * PX_PER_MM)), 0
+    for i in range(round(cut * 0.6 * PX_PER_MM), min(round(cut * 1.4 * PX_PER_MM), cols.size)):
+        run = 0 if cols[i] else run + 1
+        if run >= need:
+            return (i - need / 2) / PX_PER_MM
+    return cut
 
 
 def _centre(b: Box) -> tuple[float, float]:
@@ -250,11 +321,32 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
     return keep
 
 
-def _drop_dividers(written: np.ndarray, area: Box) -> None:
-    """Erase the short rules between one-character cells (fainter than the row's frame, or ticks),
-    which would read as 1s: straight vertical strokes nearly as tall as the row."""
+def _drop_dividers(written: np.ndarray, area: Box, printed: np.ndarray, ruled: np.ndarray) -> None:
+    """Erase the rules between one-character cells, which would read as 1s. They may be too short or too
+    faint to be found as rules, or broken in the dark ink: a divider is a column of (lightly) printed ink
+    that runs the whole height of the row, from its top rule to its bottom rule; a written 1 does not."""
     x0, y0, x1, y1 = _px(area)
+    x0, y0 = max(0, x0), max(0, y0)
     region = written[y0:y1, x0:x1]
+    light, across = printed[y0:y1, x0:x1], ruled[y0:y1, x0:x1]
+    if region.size == 0:
+        return
+    # The row's own top and bottom rules bound it (the area may reach a little into the rows around).
+    rows = np.flatnonzero(across.mean(axis=1) >= 0.6)
+    mid = region.shape[0] // 2
+    top = max((r for r in rows if r < mid), default=0)
+    bottom = min((r for r in rows if r > mid), default=region.shape[0])
+    inset = max(1, round(0.4 * PX_PER_MM))
+    band = light[top + inset : bottom - inset]
+    if band.shape[0] < 2 * PX_PER_MM:
+        return
+    # A column allowing a pixel of tilt either way: the divider may lean after the page is warped flat.
+    wide = cv2.dilate(band.astype(np.uint8), np.ones((1, 3), np.uint8)).astype(bool)
+    columns = wide.mean(axis=0) >= 0.9
+    mask = np.zeros_like(region)
+    mask[:, columns] = True
+    region &= ~cv2.dilate(mask.astype(np.uint8), np.ones((1, 5), np.uint8)).astype(bool)
+    # Short ticks that hang from the row's rules (no full divider) are straight strokes nearly its height.
     n = max(3, round(region.shape[0] * 0.75))
     ticks = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
     region &= ~cv2.dilate(ticks, np.ones((3, 3), np.uint8)).astype(bool)
@@ -356,18 +448,21 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     page, ruled, lines, frame, rotation = view.page, view.ruled, view.lines, view.frame, view.rotation
     (pw, ph), (fx, fy, fw, fh) = view.size, frame
     ink = ink_mask(page)
-    found = match_labels(form, lines, frame, exclude_layout=exclude_layout)
+    light = page < float(np.percentile(page[::4, ::4], 90)) * 0.85  # what _view found the rules in
+    unprinted = ink & ~ruled
+    found = match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted)
     all_cells = cells(ruled)
     # What is printed is not written: labels, units, and every other line that reads as some field's label.
     words = synonyms(form, exclude_layout=exclude_layout)
-    printed = [d for d in lines if _norm(d.text) in UNITS
-               or max((similarity(s, d.text) for v in words.values() for s in v), default=0) >= 0.8]
-    printed_ids = {id(d) for d in printed} | {id(d) for d in found.values()}
-    written = ink & ~ruled
-    for d in lines:
-        if id(d) in printed_ids:
-            x0, y0, x1, y1 = _px(d.box)
-            written[y0:y1, x0:x1] = False
+    every = {s for v in words.values() for s in v}
+    # A line that runs on from a label into a value printed in the same type (a payroll printout's 個人番号)
+    # is printed only as far as its label.
+    printed = [d if _norm(d.text) in UNITS else _label_part(d, every, unprinted) for d in lines
+               if _norm(d.text) in UNITS or max((similarity(s, d.text) for s in every), default=0) >= 0.8]
+    written = unprinted.copy()
+    for d in [*printed, *found.values()]:
+        x0, y0, x1, y1 = _px(d.box)
+        written[max(0, y0) : y1, max(0, x0) : x1] = False
     contract = contract_forms()[form].fields
     fields: list[FieldTemplate] = []
     candidates: dict[str, list[FieldTemplate]] = {}
@@ -386,16 +481,17 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         multiline = c.type == "text" and not key.endswith("name")
         for area in areas:
             if c.type in ROW_TYPES:
-                _drop_dividers(written, area)
+                _drop_dividers(written, area, light, ruled)
         candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
                                          label_box=_round(label.box),
                                          lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
     for key, label in found.items():
-        if contract[key].type == "choice" and (choice := _choice_field(key, label, lines, form, exclude_layout)):
+        if contract[key].type == "choice" and (choice := _choice_field(key, label, lines, form, exclude_layout,
+                                                                         all_cells, written)):
             candidates[key] = [choice]
-            for o in choice.options:  # the printed option is not the mark around it
+            for o in choice.options:  # a printed option is no field's value (its mark is read from `marks`)
                 x0, y0, x1, y1 = _px(o.box)
-                written[y0:y1, x0:x1] = False
+                written[max(0, y0) : y1, max(0, x0) : x1] = False
     fields = [options[0] for options in candidates.values()]
     draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
         "width_mm": pw, "height_mm": ph}, frame=frame, frame_mm=0.2, line_mm=0.15,
@@ -407,6 +503,11 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
     era_numbers = len(legend) >= 2
     result = Fallback(draft, reg, found, all_cells, era_numbers, lines)
+    result.marks = unprinted.copy()
+    for d in lines:
+        x, y, w, h = d.box  # glyphs only: a circle drawn close round them may cross the line's box
+        x0, y0, x1, y1 = _px((x + h * 0.2, y + h * 0.2, w - h * 0.4, h * 0.6))
+        result.marks[max(0, y0) : y1, max(0, x0) : x1] = False
     result.pending = {key: _first_fitting(reg, options, result) for key, options in candidates.items()}
     return result
 
@@ -457,43 +558,98 @@ def option_wordings(form: str, key: str, *, exclude_layout: str | None = None) -
     return wordings, max(set(marks), key=marks.count) if marks else "circle"
 
 
-def _choice_field(key: str, label: Detected, lines: Sequence[Detected], form: str,
-                  exclude_layout: str | None) -> FieldTemplate | None:
-    """A choice whose printed options are found near its label, by their wording; None if fewer than two."""
-    wordings, mark = option_wordings(form, key, exclude_layout=exclude_layout)
-    if mark == "write" or not wordings:
+def _choice_field(key: str, label: Detected, lines: Sequence[Detected], form: str, exclude_layout: str | None,
+                  all_cells: Sequence[Box], written: np.ndarray) -> FieldTemplate | None:
+    """A choice whose printed options are found near its label, by their wording; None if fewer than two.
+
+    How an option is chosen is read off the page, not taken from the other layouts (municipalities differ):
+    when the options print numbers and a small box near the label has writing in it, the number written
+    there chooses; otherwise the option with a mark around it (a circle round its wording or its number,
+    or a tick in the square before it)."""
+    wordings, _ = option_wordings(form, key, exclude_layout=exclude_layout)
+    if not wordings:
         return None
     lx, ly = _centre(label.box)
     best: dict[str, tuple[float, Detected]] = {}
     for d in lines:
         text = _norm(re.sub(r"^\s*\d+\s*", "", unicodedata.normalize("NFKC", d.text)))
-        code = wordings.get(text)
-        if code is None:
+        if not text:
             continue
-        far = float(np.hypot(*np.subtract(_centre(d.box), (lx, ly))))
-        if far <= CHOICE_MM and (code not in best or far < best[code][0]):
+        score, wording = max((SequenceMatcher(None, w, text).ratio(), w) for w in wordings)
+        if score < OPTION_MATCH:
+            continue
+        code = wordings[wording]
+        dx, dy = np.subtract(_centre(d.box), (lx, ly))
+        far = float(np.hypot(dx, dy))
+        # Options run along the label's row (or the rows just under it), across a wide cell at times.
+        if abs(dx) <= CHOICE_MM and abs(dy) <= CHOICE_ROWS_MM and (code not in best or far < best[code][0]):
             best[code] = (far, d)
     if len(best) < 2:
         return None
+    numbers = {code: m.group(1) for code, (_, d) in best.items()
+               if (m := re.match(r"^\s*(\d)\D", unicodedata.normalize("NFKC", d.text)))}
+    code_box = _code_box(label, [d for _, d in best.values()], all_cells, written)
+    if code_box is not None and len(numbers) == len(best) and len(set(numbers.values())) == len(numbers):
+        options = [Option(code=code, label=d.text, box=_round(d.box), number=numbers[code])
+                   for code, (_, d) in best.items()]
+        return FieldTemplate(key=key, type="choice", kind="choice", box=_round(_union([o.box for o in options])),
+                             label=label.text, label_box=_round(label.box), mark="write", code_box=_round(code_box),
+                             options=options)
     pad = 1.0
     options = []
     for code, (_, d) in best.items():
         x, y, w, h = d.box
-        if mark == "tick":  # the tick square is printed just left of the wording
-            x, w = x - h - 1.0, w + h + 1.0
+        x, w = x - h - 1.0, w + h + 1.0  # a tick square, or a number apart from the wording, is just left of it
         options.append(Option(code=code, label=d.text, box=_round((x - pad, y - pad, w + 2 * pad, h + 2 * pad))))
-    x0 = min(o.box[0] for o in options)
-    y0 = min(o.box[1] for o in options)
-    x1 = max(o.box[0] + o.box[2] for o in options)
-    y1 = max(o.box[1] + o.box[3] for o in options)
-    return FieldTemplate(key=key, type="choice", kind="choice", box=_round((x0, y0, x1 - x0, y1 - y0)),
-                         label=label.text, label_box=_round(label.box), mark=mark, options=options)
+    return FieldTemplate(key=key, type="choice", kind="choice", box=_round(_union([o.box for o in options])),
+                         label=label.text, label_box=_round(label.box), mark="circle", options=options)
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _code_box(label: Detected, options: Sequence[Detected], all_cells: Sequence[Box],
+              written: np.ndarray) -> Box | None:
+    """The small ruled box with writing in it nearest the label, among no printed option: where a choice's
+    number is written."""
+    lx, ly = _centre(label.box)
+    found: list[tuple[float, Box]] = []
+    for b in all_cells:
+        x, y, w, h = b
+        far = float(np.hypot(x + w / 2 - lx, y + h / 2 - ly))
+        if not (4.0 <= w <= 16.0 and 4.0 <= h <= 16.0) or far > CODE_BOX_MM or _inside(lx, ly, b):
+            continue
+        beside = min(float(np.hypot(*np.subtract(_centre(d.box), (x + w / 2, y + h / 2)))) for d in options)
+        if beside > CODE_BOX_MM or any(_inside(*_centre(d.box), b) for d in options):
+            continue
+        inner = (x + 1.0, y + 1.0, w - 2.0, h - 2.0)
+        if _ink(written, inner) >= MIN_VALUE_INK // 2:
+            found.append((far, inner))
+    return min(found)[1] if found else None
+
+
+def _marked_choice(unread: np.ndarray, f: FieldTemplate) -> Pending:
+    """The option with clearly the most writing around it (a circle round its wording or number, a tick in
+    the square before it); None when no option, or more than one, is marked. Every option is measured
+    alike, so printed squares or a rule through the area weigh the same on each."""
+    marks = [_ink(unread, (o.box[0] - 1.0, o.box[1] - 1.0, o.box[2] + 2.0, o.box[3] + 2.0)) for o in f.options]
+    order = np.argsort(marks)[::-1]
+    best, second = marks[order[0]], marks[order[1]]
+    code = f.options[order[0]].code if best >= MARK_PX and best >= 2 * second else None
+    result = FieldResult(f.key, code, 0.9 if code else 0.3, True, box=f.box)
+    if code is None and best >= MARK_PX:
+        result.reasons = ["選択肢の印を判別できません"]
+    return Pending([], lambda _readings: result)
 
 
 def _first_fitting(reg: Registered, options: list[FieldTemplate], fb: Fallback) -> Pending:
     """Read every candidate place of a value; keep the first whose reading is a value of the field's type
     (an amount, a date …), else the nearest. The draft template takes the place that was kept."""
-    plans = [plan_field(reg, f) for f in options]
+    plans = [_marked_choice(fb.marks, f) if f.kind == "choice" and f.mark != "write" else plan_field(reg, f)
+             for f in options]
 
     def finish(readings: list) -> FieldResult:
         results, cursor = [], 0
@@ -544,9 +700,12 @@ def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldRes
 
 def settle(fields: dict[str, FieldResult], fb: Fallback) -> dict[str, FieldResult]:
     """The page's fallback results made safe: eras inferred, postal codes paired with their addresses,
-    every value capped and sent to review."""
+    every value capped and sent to review, and every field not located there too, as not found."""
     out = {k: as_fallback(r, fb) for k, r in fields.items()}
     _pair_postal_codes(out)
+    for key in contract_forms()[fb.draft.form].fields:
+        if key not in out:  # its label was not found: a person looks for it (it may well be blank)
+            out[key] = FieldResult(key, None, 0.0, True, reasons=[NOT_FOUND])
     return out
 
 

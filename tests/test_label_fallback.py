@@ -8,10 +8,22 @@ import yaml
 from typer.testing import CliRunner
 
 from yomitori.classify import classify
-from yomitori.classify.label_fallback import FALLBACK_CONFIDENCE, draft_yaml, locate, read_fallback
+from yomitori.classify.fusion import decide
+from yomitori.classify.label_fallback import (
+    FALLBACK_CONFIDENCE,
+    NOT_FOUND,
+    Detected,
+    draft_yaml,
+    in_row_order,
+    locate,
+    read_fallback,
+)
+from yomitori.classify.page_cnn import CNNVote
+from yomitori.classify.title_cues import TitleCue
 from yomitori.cli import app
 from yomitori.extract import Extractor, WorkPage
-from yomitori.forms_templates import load_template, templates
+from yomitori.forms_templates import contract_forms, load_template, templates
+from yomitori.forms_templates.contract import UNKNOWN_FORM
 from yomitori.ocr.engine import get_engine
 from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
@@ -71,3 +83,70 @@ def test_draft_template_command_writes_a_loadable_template(page, tmp_path):
     t = load_template(out)
     assert "payment_amount" in {f.key for f in t.fields}
 
+
+
+# ---------------------------------------------------------------- other held-out layouts
+
+
+def _held_out_page(layout_id: str, seed: int):
+    t = templates()[layout_id]
+    sample = generate(t, seed, hand=False)
+    gray = to_working(np.asarray(sample.image.convert("RGB")))
+    others = [x for x in templates().values() if x.id != layout_id]
+    c = classify(gray, others)
+    return t, sample, gray, c
+
+
+def test_choices_by_written_number_circled_number_or_circled_wording(engine):
+    # municipal_c: 異動の事由 by writing the printed number in a box, 徴収方法 by circling only the number,
+    # 年度 by circling the wording; the other layouts circle or tick, so none of this is learnt from them.
+    t, sample, gray, c = _held_out_page("idou_todokede/municipal_c", 1)
+    assert (c.form, c.layout) == ("idou_todokede", None)
+    fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+    assert fb is not None
+    got = read_fallback(fb, engine)
+    for key in ("change_reason", "collection_method", "fiscal_year_kind"):
+        assert got[key].value == sample.truth[key], key
+    # 電話番号 and 郵便番号 are each printed twice: each goes to the one among its own party's labels.
+    for key in ("contact_phone", "payer_postal_code", "address_after_postal_code"):
+        assert got[key].value == sample.truth[key], key
+    # Every contract field comes back for review, found or not.
+    assert set(got) == set(contract_forms()[t.form].fields)
+    assert all(r.review and r.confidence <= FALLBACK_CONFIDENCE for r in got.values())
+    assert all(r.value is None for r in got.values() if NOT_FOUND in r.reasons)
+
+
+def test_one_character_cells_and_numbered_rows(engine):
+    # national: 個人番号 and 法人番号 in one-character cells whose dividers must not read as 1s; 扶養親族
+    # rows 1–4 print the same フリガナ / 氏名 labels, told apart by their order on the page.
+    t, sample, gray, c = _held_out_page("kyuyo_shiharai_hokokusho/national", 17)
+    fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+    assert fb is not None
+    got = read_fallback(fb, engine)
+    for key in ("recipient_my_number", "payer_number", "tax_year"):
+        right = got[key].value == sample.truth[key]  # compared apart: a failure never prints a 個人番号
+        assert right, key
+    rows = [f"under16_{n}_{part}" for n in (1, 2) for part in ("name", "name_kana")]
+    assert all(sample.truth[k] for k in rows)  # this page has two such rows
+    assert [k for k in rows if got[k].value != sample.truth[k]] == []
+
+
+def test_numbered_rows_take_their_labels_in_reading_order():
+    label = {n: Detected((20.0, 100.0 + 10 * n, 6.0, 4.0), "氏名") for n in range(1, 5)}
+    found = {"dependent_1_name": label[3], "dependent_2_name": label[1], "dependent_3_name": label[4],
+             "dependent_4_name": label[2], "recipient_name": label[4]}
+    ordered = in_row_order(found)
+    assert [ordered[f"dependent_{n}_name"] for n in range(1, 5)] == [label[n] for n in range(1, 5)]
+    assert ordered["recipient_name"] is label[4]  # not numbered: left alone
+
+
+def test_a_clearly_read_title_names_a_form_no_template_registers():
+    # A new layout: no template registers it and the CNN (trained on the bundled layouts) calls it unknown.
+    vote = CNNVote({"kyuyo_shiharai_hokokusho/national": 0.03, UNKNOWN_FORM: 0.97}, 0, 1.0)
+    title = TitleCue("kyuyo_shiharai_hokokusho", 1.0, "給与支払報告書（個人別明細書）", False)
+    c = decide(None, 0.3, vote, title)
+    assert (c.form, c.layout, c.registered) == ("kyuyo_shiharai_hokokusho", None, None)
+    # A title read only roughly, or another document's title, is no such evidence.
+    rough = TitleCue("kyuyo_shiharai_hokokusho", 0.8, "給与支報書（個人明細）", False)
+    assert decide(None, 0.3, vote, rough).form == UNKNOWN_FORM
+    assert decide(None, 0.3, vote, TitleCue(None, 0.2, "住民票の写し", True)).form == UNKNOWN_FORM
