@@ -93,3 +93,18 @@ def test_variant_kanji_name_goes_to_review(extractor):
     result = _read(extractor, sample)
     field = result.fields["recipient_name"]
     assert field.review, (sample.truth["recipient_name"], field.value)
+
+
+def test_when_the_two_readers_disagree_the_surer_valid_reading_is_shown():
+    from yomitori.extract import _better
+    from yomitori.ocr.fields import FieldResult
+
+    def reading(value, confs, normalized=True):
+        return FieldResult("payment_type", value, min(confs), True, read=True, raw_confidence=min(confs),
+                           char_confidences=confs, normalized=normalized)
+
+    first = reading("給料賞与", (0.99, 0.98, 0.41, 0.97))  # the ・ missed, its neighbour unsure
+    second = reading("給料・賞与", (0.99, 0.98, 0.93, 0.95, 0.97))
+    assert _better(second, first) and not _better(first, second)
+    assert not _better(reading("給料・賞与", (0.2,), normalized=True), reading("給料・賞与", (0.9,)))  # same value
+    assert _better(reading("2025", (0.5,)), reading("和7", (0.99,), normalized=False))  # only valid value wins

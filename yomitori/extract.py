@@ -118,8 +118,7 @@ class Extractor:
                     field_result.read = True
                     if seconds is not None:
                         other = pend.finish(seconds[cursor : cursor + n])
-                        if other.normalized and not field_result.normalized:
-                            # Only the second reading is a valid value: it is the better guess.
+                        if _better(other, field_result):
                             field_result, other = other, field_result
                             field_result.read = True
                         field_result.second, field_result.agreement = other.value, other.value == field_result.value
@@ -132,6 +131,17 @@ class Extractor:
                 result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
                 result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
+
+
+def _better(other: FieldResult, first: FieldResult) -> bool:
+    """Whether the second reading is the better guess: the only valid value, or, both valid and different,
+    the one whose least sure letter is surer (the readers err on different letters)."""
+    if other.normalized != first.normalized:
+        return other.normalized
+    if other.value == first.value:
+        return False
+    return min(other.char_confidences, default=other.raw_confidence) > min(
+        first.char_confidences, default=first.raw_confidence)
 
 
 def second_reader(engine: RecognitionEngine) -> RecognitionEngine | None:
