@@ -19,6 +19,9 @@ from yomitori.forms_templates.schema import LayoutTemplate
 PX_PER_MM = 8.0  # working resolution (~203 dpi): enough for PP-OCR's 48-px lines, cheap to warp
 WORK_LONG_SIDE = 2600  # pages are brought to about this size before registration
 SMALL_PX_PER_MM = 2.0  # the coarse copy on which the four rotations are scored
+# The blank form is rendered for that coarse score at a fixed resolution: hairlines one pixel wide at any
+# resolution would otherwise fade differently when reduced, and the score would shift with PX_PER_MM.
+COARSE_REF_PX_PER_MM = 8.0
 
 # Image-analysis sizes below are in millimetres (areas in mm²), turned into pixels at the working
 # resolution when used, so that a different PX_PER_MM crops, drops out and despeckles the same paper.
@@ -149,20 +152,21 @@ def _refine(corners: np.ndarray, contour: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the template side
 
 
-# Keyed by id, holding the template itself so the id cannot be reused by another template.
-_references: dict[int, tuple[LayoutTemplate, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+# Keyed by id and resolution, holding the template itself so the id cannot be reused by another template.
+_references: dict[tuple[int, float], tuple[LayoutTemplate, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
 
 
 def reference(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The blank form at the working resolution: gray, ink, and ink grown by the registration tolerance."""
     from yomitori.synth.render import render_blank
 
-    cached = _references.get(id(t))
+    key = (id(t), PX_PER_MM)
+    cached = _references.get(key)
     if cached is None or cached[0] is not t:
         gray = np.asarray(render_blank(t, PX_PER_MM * 25.4).convert("L"))
         ink = gray < 160
         grown = cv2.dilate(ink.astype(np.uint8), grow_kernel(DROPOUT_MM)).astype(bool)
-        cached = _references[id(t)] = (t, (gray, ink, grown))
+        cached = _references[key] = (t, (gray, ink, grown))
     return cached[1]
 
 
@@ -182,10 +186,9 @@ def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = N
         return None
     dst = _frame_px(t)
     size = _page_px(t)
-    _, ref_ink, _ = reference(t)
     f = SMALL_PX_PER_MM / PX_PER_MM
-    small_size = (int(size[0] * f), int(size[1] * f))
-    small_ref = _small(ref_ink, small_size)
+    small_ref = _coarse_reference(t)
+    small_size = (small_ref.shape[1], small_ref.shape[0])
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(4):
         # Rotating the corner order by k maps the page turned by k*90 degrees.
@@ -217,8 +220,22 @@ def _scaled(m: np.ndarray, f: float) -> np.ndarray:
     return np.diag([f, f, 1.0]) @ m
 
 
-def _small(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(ink.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 40
+_coarse: dict[int, tuple[LayoutTemplate, np.ndarray]] = {}
+
+
+def _coarse_reference(t: LayoutTemplate) -> np.ndarray:
+    """The blank form's printed ink at SMALL_PX_PER_MM, for scoring the four rotations."""
+    from yomitori.synth.render import render_blank
+
+    cached = _coarse.get(id(t))
+    if cached is None or cached[0] is not t:
+        ink = (reference(t)[1] if PX_PER_MM == COARSE_REF_PX_PER_MM
+               else np.asarray(render_blank(t, COARSE_REF_PX_PER_MM * 25.4).convert("L")) < 160)
+        f = SMALL_PX_PER_MM / COARSE_REF_PX_PER_MM
+        size = (int(ink.shape[1] * f), int(ink.shape[0] * f))
+        small = cv2.resize(ink.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 40
+        cached = _coarse[id(t)] = (t, small)
+    return cached[1]
 
 
 def _coverage(ref_ink: np.ndarray, page_ink: np.ndarray) -> float:
