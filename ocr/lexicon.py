@@ -156,7 +156,8 @@ def _town(prefecture: str, city: str, rest: str) -> str:
         if len(t) < 2:
             continue
         for n in (len(t) - 1, len(t), len(t) + 1):
-            if (n >= 2 and one_edit(rest[:n], t) and (len(rest) == n or _BOUNDARY.match(rest[n])) and
+            # n may exceed what is left (the reading ends inside the town name): no such reading then.
+            if (2 <= n <= len(rest) and one_edit(rest[:n], t) and (len(rest) == n or _BOUNDARY.match(rest[n])) and
                     (len(t) >= 3 or n == len(t))):
                 found.add((t, n))
     if len({t for t, _ in found}) == 1:

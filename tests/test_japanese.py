@@ -79,6 +79,7 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     assert fix_place_names("東京都日黒区上日黒3-14-15") == "東京都目黒区上目黒3-14-15"
     assert fix_place_names("神余川県川崎市宮前区西野川2丁目2番18号") == "神奈川県川崎市宮前区西野川2丁目2番18号"
     assert fix_place_names("鹿児島県大島郡徳之島町亀德1770番地") == "鹿児島県大島郡徳之島町亀徳1770番地"  # variant form
+    assert fix_place_names("東京都目黒区上目") == "東京都目黒区上目黒"  # the town's last letter lost at the end
     # 丹波篠山市 has both 藤坂 and 川阪: 藤阪 is one edit from each, so it is left for the reviewer.
     assert fix_place_names("兵庫県丹波篠山市藤阪15番地29") == "兵庫県丹波篠山市藤阪15番地29"
     assert fix_place_names("架空県架空市1-2-3") == "架空県架空市1-2-3"
