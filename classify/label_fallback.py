@@ -47,6 +47,8 @@ ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell ro
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
 FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
 NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
+COLUMN_MM = 4.0  # labels of one numbered column stand this near one another across
+ROW_MM = 10.0  # a numbered row's labels stand within this of its name's label, down the page
 GAP_CUT_MM = 1.0  # a gap this wide between characters ends a label that runs on into its value
 UNITS = {"円", "人", "内", "従", "従人", "年分"}  # printed units beside values: never part of a value
 
@@ -145,6 +147,10 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
     words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
     keys = list(words)
     sims = np.array([[max(similarity(s, d.text) for s in words[key]) for d in lines] for key in keys])
+    every = {s for v in words.values() for s in v if len(s) >= 2}
+    for i, d in enumerate(lines):
+        if is_heading(d.text, every):
+            sims[:, i] = 0.0
     centres = np.array([_centre(d.box) for d in lines]) if lines else np.zeros((0, 2))
     row = {key: i for i, key in enumerate(keys)}
     fx, fy, fw, fh = frame
@@ -169,13 +175,58 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
             px, py = shares[i]
             far = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
             scored.append((float(sims[row[key], i]) - 0.5 * far - 0.5 * (near[i] - nearest), key, i))
-    found: dict[str, Detected] = {}
+    chosen = _assign(scored)
+    # A numbered block prints each column's label once per row, one under the other: a member taken from
+    # another column (the spouse's 氏名 above the 扶養親族 rows) is given back, and the page assigned again.
+    columns = _columns(chosen, lines)
+    if columns:
+        scored = [(v, key, i) for v, key, i in scored
+                  if (m := _NUMBERED.match(key)) is None or (m.group(1), m.group(3)) not in columns
+                  or abs(lines[i].box[0] - columns[m.group(1), m.group(3)]) <= COLUMN_MM]
+        chosen = _assign(scored)
+    # A numbered row's other labels stand on its name's row; one elsewhere (a 個人番号 of another block) is
+    # no label of that row, and the line is free for its own field.
+    names = in_row_order({k: lines[i] for k, i in chosen.items() if (m := _NUMBERED.match(k)) and m.group(3) == "name"})
+    rows = {k.rsplit("_", 1)[0]: _centre(d.box)[1] for k, d in names.items()}  # dependent_1 → its row
+    if rows:
+        scored = [(v, key, i) for v, key, i in scored
+                  if (m := _NUMBERED.match(key)) is None or f"{m.group(1)}_{m.group(2)}" not in rows
+                  or abs(_centre(lines[i].box)[1] - rows[f"{m.group(1)}_{m.group(2)}"]) <= ROW_MM]
+        chosen = _assign(scored)
+    return in_row_order({key: _label_part(lines[i], words[key], unruled) for key, i in chosen.items()})
+
+
+def _assign(scored: list[tuple[float, str, int]]) -> dict[str, int]:
+    """Best first: each field takes its best-scoring line still free."""
+    chosen: dict[str, int] = {}
     used: set[int] = set()
     for _, key, i in sorted(scored, reverse=True):
-        if key not in found and i not in used:
-            found[key] = _label_part(lines[i], words[key], unruled)
+        if key not in chosen and i not in used:
+            chosen[key] = i
             used.add(i)
-    return in_row_order(found)
+    return chosen
+
+
+def _columns(chosen: dict[str, int], lines: Sequence[Detected]) -> dict[tuple[str, str], float]:
+    """Where each numbered column's labels stand (the left edge most of its members share)."""
+    xs: dict[tuple[str, str], list[float]] = {}
+    for key, i in chosen.items():
+        if m := _NUMBERED.match(key):
+            xs.setdefault((m.group(1), m.group(3)), []).append(lines[i].box[0])
+    out = {}
+    for column, lefts in xs.items():
+        if len(lefts) >= 2:
+            out[column] = max(lefts, key=lambda x: sum(abs(x - o) <= COLUMN_MM for o in lefts))
+    return out
+
+
+def is_heading(text: str, wordings: set[str]) -> bool:
+    """A block's heading lists the labels under it (16歳未満の扶養親族（フリガナ・氏名・個人番号）): it holds
+    three or more separate wordings of labels, and reads as none of them."""
+    t = _norm(text)
+    held = {w for w in wordings if w in t}
+    parts = {w for w in held if not any(o != w and o in w for o in held)}  # the smallest: 氏名, not 配偶者氏名
+    return len(parts) >= 3 and not any(SequenceMatcher(None, w, t).ratio() >= 0.9 for w in wordings)
 
 
 def _party(key: str) -> str:
@@ -316,7 +367,7 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
         beside.append(_row_from(nxt, all_cells) if row else nxt)
     under = _cell_at(cx, y + h + 1.5, all_cells)
     if under is not None and under != cell:
-        beside.append(under)
+        beside.append(_row_from(under, all_cells) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
 
@@ -376,15 +427,23 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequenc
 
 
 def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
-    """A run of narrow cells of one height starting at `first`, as one box."""
+    """A run of narrow cells of one height through `first` (both ways), as one box."""
     x, y, w, h = first
-    end = x + w
-    while w <= ROW_CELL_MM:
-        nxt = _cell_at(end + 1.0, y + h / 2, all_cells)
+    if w > ROW_CELL_MM:
+        return first
+    start, end = x, x + w
+
+    def neighbour(px: float) -> Box | None:
+        nxt = _cell_at(px, y + h / 2, all_cells)
         if nxt is None or abs(nxt[1] - y) > 1.5 or abs(nxt[3] - h) > 1.5 or nxt[2] > ROW_CELL_MM:
-            break
+            return None
+        return nxt
+
+    while (nxt := neighbour(end + 1.0)) is not None and nxt[0] + nxt[2] > end:
         end = nxt[0] + nxt[2]
-    return (x, y, end - x, h)
+    while (prv := neighbour(start - 1.0)) is not None and prv[0] < start:
+        start = prv[0]
+    return (start, y, end - start, h)
 
 
 # ---------------------------------------------------------------- the whole page
@@ -485,6 +544,21 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
                                          label_box=_round(label.box),
                                          lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
+    # A numbered row's 個人番号 is often labelled only in the block's heading (16歳未満の扶養親族（フリガナ・氏名・
+    # 個人番号）): it is the cell on the row right after the name's.
+    for key in list(candidates):
+        m = _NUMBERED.match(key)
+        number_key = f"{m.group(1)}_{m.group(2)}_my_number" if m and m.group(3) == "name" else ""
+        if number_key not in contract or number_key in candidates:
+            continue
+        x, y, w, h = candidates[key][0].box
+        cell = _cell_at(x + w / 2, y + h / 2, all_cells)
+        nxt = _cell_at(cell[0] + cell[2] + 1.5, y + h / 2, all_cells) if cell else None
+        if nxt is None or nxt == cell or _ink(written, nxt) < MIN_VALUE_INK:
+            continue
+        area = _row_from(nxt, all_cells)
+        _drop_dividers(written, area, light, ruled)
+        candidates[number_key] = [FieldTemplate(key=number_key, type="my_number", box=_round(area))]
     for key, label in found.items():
         if contract[key].type == "choice" and (choice := _choice_field(key, label, lines, form, exclude_layout,
                                                                          all_cells, written)):
