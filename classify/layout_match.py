@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate
-from yomitori.ocr.preprocess import Registered, find_frame, register
+from yomitori.ocr.preprocess import Registered, find_frame, fit
 
 MATCH_THRESHOLD = 0.55  # share of the layout's printed ink found on the page
 STRONG_MATCH = 0.8  # registration alone is enough unless another signal objects
@@ -39,8 +39,9 @@ def match_layouts(gray: np.ndarray, layouts: Iterable[LayoutTemplate]) -> Layout
     corners = find_frame(gray)
     if corners is None:
         return LayoutMatch(None, 0.0, False)
-    candidates = sorted((r for t in layouts if (r := register(gray, t, corners)) is not None),
+    # Every layout is scored on a coarse copy; only the best is warped at full size.
+    candidates = sorted((r for t in layouts if (r := fit(gray, t, corners)) is not None),
                         key=lambda r: r.score, reverse=True)
     if not candidates:
         return LayoutMatch(None, 0.0, True)
-    return LayoutMatch(candidates[0], candidates[1].score if len(candidates) > 1 else 0.0, True)
+    return LayoutMatch(candidates[0].warp(gray), candidates[1].score if len(candidates) > 1 else 0.0, True)

@@ -179,13 +179,28 @@ def _page_px(t: LayoutTemplate) -> tuple[int, int]:
     return round(t.page.width_mm * PX_PER_MM), round(t.page.height_mm * PX_PER_MM)
 
 
-def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = None) -> Registered | None:
-    """Map a working-size page onto template `t`, trying the four rotations; None if no frame is found."""
+@dataclass(frozen=True)
+class Fit:
+    """How a page maps onto a template (best of the four rotations), before the full-size warp."""
+
+    template: LayoutTemplate
+    matrix: np.ndarray  # working page → template pixels at PX_PER_MM
+    rotation: int
+    score: float
+
+    def warp(self, gray: np.ndarray) -> Registered:
+        """The page registered onto the template (the costly full-size warp: only for the layout chosen)."""
+        registered = cv2.warpPerspective(gray, self.matrix, _page_px(self.template), flags=cv2.INTER_LINEAR,
+                                         borderValue=255)
+        return Registered(self.template, registered, self.rotation, self.score)
+
+
+def fit(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = None) -> Fit | None:
+    """Score template `t` on a working-size page in the four rotations; None if no frame is found."""
     corners = find_frame(gray) if corners is None else corners
     if corners is None:
         return None
     dst = _frame_px(t)
-    size = _page_px(t)
     f = SMALL_PX_PER_MM / PX_PER_MM
     small_ref = _coarse_reference(t)
     small_size = (small_ref.shape[1], small_ref.shape[0])
@@ -204,8 +219,13 @@ def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = N
     if best is None:
         return None
     score, k, m = best
-    warped = cv2.warpPerspective(gray, m, size, flags=cv2.INTER_LINEAR, borderValue=255)
-    return Registered(t, warped, (k * 90) % 360, score)
+    return Fit(t, m, (k * 90) % 360, score)
+
+
+def register(gray: np.ndarray, t: LayoutTemplate, corners: np.ndarray | None = None) -> Registered | None:
+    """Map a working-size page onto template `t`, trying the four rotations; None if no frame is found."""
+    found = fit(gray, t, corners)
+    return found.warp(gray) if found is not None else None
 
 
 def _aspect_fits(src: np.ndarray, dst: np.ndarray) -> bool:
