@@ -32,6 +32,7 @@ from yomitori.wareki import WarekiError, to_gregorian
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
 CHOICE_MM = 120.0  # a choice's printed options lie within this distance of its label along its row
 CHOICE_ROWS_MM = 25.0  # … and within this distance across it
+OPTION_MM = 4.0  # an option's printed wording is at least this wide and tall
 OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一括徴収 read -括徴収)
 MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
@@ -50,7 +51,7 @@ NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
 COLUMN_MM = 4.0  # labels of one numbered column stand this near one another across
 ROW_MM = 10.0  # a numbered row's labels stand within this of its name's label, down the page
 GAP_CUT_MM = 1.0  # a gap this wide between characters ends a label that runs on into its value
-UNITS = {"円", "人", "内", "従", "従人", "年分"}  # printed units beside values: never part of a value
+UNITS = {"円", "人", "内", "従", "従人", "年分", "長"}  # printed beside values (…市長): never part of a value
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,14 @@ class Fallback:
 # ---------------------------------------------------------------- labels
 
 
+# Spellings forms use interchangeably (宛先 / あて先, フリガナ / ふりがな): labels compare in one of them.
+_SPELLINGS = {"あて先": "宛先", "ふりがな": "フリガナ"}
+
+
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
+    for variant, usual in _SPELLINGS.items():
+        text = text.replace(variant, usual)
     return re.sub(r"[\s()（）\[\]【】・:：、,.]", "", text)
 
 
@@ -673,7 +680,14 @@ def _choice_field(key: str, label: Detected, lines: Sequence[Detected], form: st
     options = []
     for code, (_, d) in best.items():
         x, y, w, h = d.box
-        x, w = x - h - 1.0, w + h + 1.0  # a tick square, or a number apart from the wording, is just left of it
+        if w < OPTION_MM or h < OPTION_MM:  # a one-character option's box may hold only part of its glyph
+            x, y, w, h = x + w / 2 - max(w, OPTION_MM) / 2, y + h / 2 - max(h, OPTION_MM) / 2, max(w, OPTION_MM), \
+                max(h, OPTION_MM)
+        # A tick square, or a number apart from the wording, is just left of it (not past the option before).
+        before = [o.box[0] + o.box[2] for _, o in best.values()
+                  if o is not d and o.box[0] + o.box[2] <= x + 0.5 and abs(_centre(o.box)[1] - _centre(d.box)[1]) < h]
+        start = max([x - h - 1.0, *(b + pad + 0.5 for b in before)])
+        x, w = start, w + x - start
         options.append(Option(code=code, label=d.text, box=_round((x - pad, y - pad, w + 2 * pad, h + 2 * pad))))
     return FieldTemplate(key=key, type="choice", kind="choice", box=_round(_union([o.box for o in options])),
                          label=label.text, label_box=_round(label.box), mark="circle", options=options)
@@ -709,7 +723,17 @@ def _marked_choice(unread: np.ndarray, f: FieldTemplate) -> Pending:
     """The option with clearly the most writing around it (a circle round its wording or number, a tick in
     the square before it); None when no option, or more than one, is marked. Every option is measured
     alike, so printed squares or a rule through the area weigh the same on each."""
-    marks = [_ink(unread, (o.box[0] - 1.0, o.box[1] - 1.0, o.box[2] + 2.0, o.box[3] + 2.0)) for o in f.options]
+    regions = [(o.box[0] - 1.0, o.box[1] - 1.0, o.box[2] + 2.0, o.box[3] + 2.0) for o in f.options]
+    marks = []
+    for i, region in enumerate(regions):  # where two options' regions overlap, the ink is neither's
+        mine = np.zeros(unread.shape, bool)
+        x0, y0, x1, y1 = _px(region)
+        mine[max(0, y0) : y1, max(0, x0) : x1] = True
+        for j, other in enumerate(regions):
+            if j != i:
+                x0, y0, x1, y1 = _px(other)
+                mine[max(0, y0) : y1, max(0, x0) : x1] = False
+        marks.append(int((unread & mine).sum()))
     order = np.argsort(marks)[::-1]
     best, second = marks[order[0]], marks[order[1]]
     code = f.options[order[0]].code if best >= MARK_PX and best >= 2 * second else None

@@ -107,8 +107,9 @@ def test_choices_by_written_number_circled_number_or_circled_wording(engine):
     got = read_fallback(fb, engine)
     for key in ("change_reason", "collection_method", "fiscal_year_kind"):
         assert got[key].value == sample.truth[key], key
-    # 電話番号 and 郵便番号 are each printed twice: each goes to the one among its own party's labels.
-    for key in ("contact_phone", "payer_postal_code", "address_after_postal_code"):
+    # 電話番号 and 郵便番号 are each printed twice: each goes to the one among its own party's labels. The
+    # addressee is labelled （宛先） here, あて先 in the contract and the other layouts.
+    for key in ("contact_phone", "payer_postal_code", "address_after_postal_code", "addressee_municipality"):
         assert got[key].value == sample.truth[key], key
     # Every contract field comes back for review, found or not.
     assert set(got) == set(contract_forms()[t.form].fields)
