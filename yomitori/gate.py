@@ -180,8 +180,12 @@ def _check(form: str, fields: Mapping[str, FieldResult]) -> tuple[list, frozense
     return check_document(form, {k: f.value for k, f in fields.items()})
 
 
-def fit_group(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
-    """Logistic regression by Newton's method with a small ridge penalty (features are few and dense)."""
+def fit_group(x: np.ndarray, y: np.ndarray, *, l2: float = 0.01, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton's method with a small ridge penalty (features are few and dense).
+
+    The penalty only keeps separable data finite: at 1.0 it shrank the coefficients that carry the tail
+    (both readers sure and agreeing), so sure fields were stated at 0.995 while 99.9 % of them were right,
+    and the thresholds passed a quarter fewer fields than the errors seen allowed."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
     reg = np.eye(xb.shape[1]) * l2
