@@ -145,3 +145,21 @@ def test_a_title_of_another_form_contradicts_registration():
     c = decide(_reg("kyuyo_soukatsuhyo/national", 0.85), 0.85, _vote(**{SOU: 0.9, "unknown": 0.1}),
                _cue("idou_todokede", 0.9))
     assert c.form == UNKNOWN_FORM
+
+
+def test_a_faint_registration_stands_when_its_title_reads_word_for_word(monkeypatch):
+    # A noisy 200-dpi fax: its frame registers with less of the form's ink found than a clean scan has, and the
+    # CNN, trained on cleaner pages, takes it for a stranger. The title read where this layout prints it decides.
+    from yomitori.classify import fusion
+    from yomitori.classify.layout_match import LayoutMatch
+
+    class SureItIsAStranger:
+        def vote(self, gray):
+            return _vote(unknown=0.999)
+
+    faint = _reg("kyuyo_shiharai_hokokusho/payroll_print", 0.45)
+    monkeypatch.setattr(fusion, "match_layouts", lambda gray, layouts: LayoutMatch(faint, 0.2, True))
+    for similarity, layout in ((1.0, "payroll_print"), (0.9, None)):
+        monkeypatch.setattr(fusion, "_title", lambda *a, s=similarity, **k: _cue("kyuyo_shiharai_hokokusho", s))
+        c = fusion.classify(np.zeros((8, 8), np.uint8), templates().values(), cnn=SureItIsAStranger())
+        assert c.layout == layout, similarity
