@@ -22,7 +22,7 @@ from yomitori.wareki import WarekiError, to_gregorian
 from . import preprocess
 from .engine import Reading
 from .japanese import ambiguous_variants, fix_address, fix_kana, fix_text
-from .lexicon import fix_entity_words, fix_municipality, fix_place_names
+from .lexicon import fix_entity_words, fix_municipality, fix_payment_type, fix_place_names
 from .preprocess import Registered, grow_kernel, mm2_px, mm_px
 
 Box = tuple[float, float, float, float]
@@ -434,9 +434,26 @@ def _text_result(f: FieldTemplate, readings: list[Reading], gaps: list[tuple[Gap
             words.pop()
         while len(words) > 1 and _noise(words[0]):
             words.pop(0)
+    if f.key.endswith(NAME_KEYS_SUFFIX) and lines and lines[-1]:
+        _drop_seal_letters(lines[-1])
     text = _join_lines([" ".join("".join(ch for ch, _ in w) for w in words) for words in lines if words])
     chars = tuple(c for words in lines for w in words for _, c in w)
     return _normalized(f, text, min(chars, default=0.0), chars)
+
+
+# A company's square seal reads 代表取締役印; a person's round seal carries the surname. Black on a fax, their
+# letters survive the red dropout and trail the name as a short word of their own.
+SEAL_LETTERS = frozenset("代表取締役印之")
+
+
+def _drop_seal_letters(words: list[Word]) -> None:
+    """Drop a short last word made only of a seal's letters: 遠藤整骨院 表, 有限会社高野精機 役表, 東 実 東."""
+    surname = {ch for ch, _ in words[0]}
+    while len(words) > 1 and len(words[-1]) <= 3:
+        letters = {ch for ch, _ in words[-1]}
+        if not (letters <= SEAL_LETTERS or (len(words) > 2 and letters <= surname)):
+            return
+        words.pop()
 
 
 def _noise(word: Word) -> bool:
@@ -485,6 +502,8 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
         fixed = fix_address(fixed)
         if f.key.endswith("municipality"):
             fixed = fix_municipality(fixed)
+        elif f.key == "payment_type":
+            fixed = fix_payment_type(fixed)
         elif "address" in f.key:
             fixed = fix_place_names(fixed)
     elif f.type == "kana":

@@ -63,6 +63,16 @@ def fix_entity_words(text: str, confidences: Sequence[float] = ()) -> str:
     return text
 
 
+# How the 明細書's 種別 is written; the ・ between two words is small and often lost to a scan.
+PAYMENT_TYPES = ("給料・賞与", "給与・賞与", "給料・手当・賞与", "給与・手当・賞与", "役員報酬・賞与")
+
+
+def fix_payment_type(text: str) -> str:
+    """給料賞与 → 給料・賞与: a known 種別 whose ・ was not read (nothing else is changed)."""
+    bare = text.replace("・", "").replace(" ", "")
+    return next((t for t in PAYMENT_TYPES if t.replace("・", "") == bare), text)
+
+
 def _sure_positions(text: str, confidences: Sequence[float]) -> set[int]:
     letters = [i for i, ch in enumerate(text) if ch != " "]
     if len(letters) != len(confidences):  # post-processing changed the length: judge by the text alone

@@ -121,3 +121,37 @@ def test_a_seal_ring_a_fax_turned_black_does_not_trail_a_name():
     text = "株式会社(本社)"
     reading = Reading(text, 0.9, (0.99,) * len(text), positions=tuple(0.05 + 0.1 * i for i in range(len(text))))
     assert _text_result(payer, [reading], [()]).value == "株式会社(本社)"
+
+
+def test_a_known_payment_type_gets_its_lost_middle_dot_and_nothing_else_changes():
+    from yomitori.ocr.lexicon import fix_payment_type
+
+    assert fix_payment_type("給料賞与") == "給料・賞与"
+    assert fix_payment_type("給与 賞与") == "給与・賞与"
+    assert fix_payment_type("給与・賞与") == "給与・賞与"
+    assert fix_payment_type("賞与") == "賞与" and fix_payment_type("給料賞与等") == "給料賞与等"
+
+
+def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.engine import Reading
+    from yomitori.ocr.fields import Gap, _text_result
+
+    layout = templates()["kyuyo_shiharai_hokokusho/national"]
+
+    def read(key: str, words: list[str]) -> object:
+        text = "".join(words)
+        positions, gaps, x = [], [], 0.02
+        for w in words:  # each word's letters side by side, a wide blank between words
+            positions += [x + 0.03 * i for i in range(len(w))]
+            x += 0.03 * len(w)
+            gaps.append(Gap(x, x + 0.1, 3.0))
+            x += 0.12
+        reading = Reading(text, 0.9, (0.99,) * len(text), positions=tuple(positions))
+        return _text_result(layout.field(key), [reading], [tuple(gaps[:-1])]).value
+
+    assert read("payer_name", ["遠藤整骨院", "表"]) == "遠藤整骨院"
+    assert read("payer_name", ["有限会社高野精機", "役表"]) == "有限会社高野精機"
+    assert read("recipient_name", ["東", "実", "東"]) == "東 実"  # the round seal carries the surname
+    assert read("recipient_name", ["東", "実"]) == "東 実"  # a given name is never taken for a seal
+    assert read("payer_name", ["株式会社山田商店", "本店"]) == "株式会社山田商店 本店"
