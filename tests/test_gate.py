@@ -66,24 +66,29 @@ def test_gate_model_json_round_trip_and_feature_check():
     assert GateModel.from_json(json.dumps(old)) == m
 
 
-def test_amounts_an_exact_identity_ties_together_are_confirmed_to_the_gate():
+def test_an_income_the_table_derives_from_the_payment_is_confirmed_to_the_gate():
     from yomitori import tax
     from yomitori.validation import check_document
 
     income = tax.employment_income(4_560_000, 2024)
     values = {"tax_year": 2024, "payment_amount": 4_560_000, "income_after_deduction": income}
     findings, confirmed = check_document("kyuyo_shiharai_hokokusho", values)
-    assert confirmed == {"payment_amount", "income_after_deduction"} and findings == []
+    # 支払金額 is rounded to 4,000円 before the table applies: its last digits are not checked, so only the
+    # income is confirmed.
+    assert confirmed == {"income_after_deduction"} and findings == []
     misread = {**values, "income_after_deduction": income + 10_000}
     assert check_document("kyuyo_shiharai_hokokusho", misread)[1] == frozenset()
     # Below 551,000円 every payment gives 0: agreement proves nothing there.
     small = {"tax_year": 2024, "payment_amount": 500_000, "income_after_deduction": 0}
     assert check_document("kyuyo_shiharai_hokokusho", small)[1] == frozenset()
-    idou = {"annual_tax": 120_000, "collected_tax": 70_000, "uncollected_tax": 50_000}
-    assert check_document("idou_todokede", idou)[1] == {"annual_tax", "collected_tax", "uncollected_tax"}
+    # Where the income is the payment less a constant, both repeat the same digits: one glyph misread alike
+    # in both boxes keeps the identity (seen in a benchmark: 804,761 read as 801,761 and passed).
+    shifted = {"tax_year": 2024, "payment_amount": 1_451_761, "income_after_deduction": 901_761}
+    assert check_document("kyuyo_shiharai_hokokusho", shifted) == ([], frozenset())
     fields = {k: _read(k, v) for k, v in values.items()}
     apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
-    assert fields["payment_amount"].gate_features[FEATURES.index("confirmed")] == 1.0
+    assert fields["income_after_deduction"].gate_features[FEATURES.index("confirmed")] == 1.0
+    assert fields["payment_amount"].gate_features[FEATURES.index("confirmed")] == 0.0
 
 
 def test_sure_and_agreeing_fields_pass_disagreement_and_doubts_go_to_review():

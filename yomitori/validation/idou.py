@@ -30,8 +30,6 @@ def uncollected_tax(doc: Doc) -> Iterator[Finding]:
         yield doc.finding("uncollected_tax_mismatch", ("annual_tax", "collected_tax", "uncollected_tax"),
                           f"{doc.label('uncollected_tax')}（{yen(uncollected)}）が年税額−徴収済税額"
                           f"（{yen(annual - collected)}）と一致しません")
-    elif annual is not None and collected is not None and uncollected is not None:
-        doc.confirm("annual_tax", "collected_tax", "uncollected_tax")
 
 
 @rule(IDOU, "change_reason", "change_date", "collection_method")

@@ -42,12 +42,24 @@ def employment_income(doc: Doc) -> Iterator[Finding]:
         expected, accepted = base, {base, base - tax.income_adjustment_deduction(payment)}
         how = f"（{year_label(year)}の給与所得控除による）"
     if income in accepted:
-        if income > 0:  # below 551,000円 every 支払金額 gives 0: a misread one would agree too
-            doc.confirm(*keys)
+        if _income_digits_independent(payment, year):
+            doc.confirm("income_after_deduction")
     else:
         yield doc.finding("employment_income_mismatch", keys,
                           f"{doc.label('income_after_deduction')}が{doc.label('payment_amount')}から計算した額"
                           f"（{yen(expected)}）と一致しません{how}")
+
+
+def _income_digits_independent(payment: int, year: int) -> bool:
+    """Whether 給与所得控除後の金額 here comes from 支払金額 rounded to 4,000円 (the table's A brackets).
+
+    Only there does the identity confirm the income: elsewhere the income is 支払金額 less a constant (or
+    0.9 of it), so it repeats 支払金額's digits, and one printed glyph misread the same way in both boxes
+    keeps the identity (1,454,761 → 804,761 read as 1,451,761 → 801,761). 支払金額 itself is never
+    confirmed: its last digits vanish in the rounding.
+    """
+    step = tax.employment_income(payment + 10, year) - tax.employment_income(payment, year)
+    return tax.employment_income(payment, year) > 0 and (step == 0 or step >= 1_000)
 
 
 @rule(HOKOKUSHO, "payment_amount", "income_adjustment_deduction")

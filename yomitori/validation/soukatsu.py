@@ -24,8 +24,6 @@ def recipient_counts(doc: Doc) -> Iterator[Finding]:
             yield doc.finding("reported_recipients_mismatch", ("reported_recipients", *present),
                               f"{doc.label('reported_recipients')}（{reported}人）が特別徴収・普通徴収の対象者数の計"
                               f"（{parts}人）と一致しません")
-        elif reported:
-            doc.confirm("reported_recipients", *present)
     if reported is not None and total is not None and reported > total:
         yield doc.finding("reported_exceeds_total", ("reported_recipients", "total_recipients"),
                           f"{doc.label('reported_recipients')}（{reported}人）が{doc.label('total_recipients')}"
