@@ -119,7 +119,7 @@ def test_a_validator_finding_sends_the_fields_it_names_to_review_with_its_messag
     (finding,) = findings  # returned for the batch to store, so the validators need not run again
     assert "income_after_deduction" in finding.fields and "給与所得控除後の金額" in finding.message
     assert fields["income_after_deduction"].reasons == []  # the message is the finding's: shown once, not twice
-    assert fields["tax_year"].review is False
+    assert fields["tax_year"].review is False  # the year picks the rules; it shares no digits with the amounts
 
 
 def test_a_crashing_validator_sends_every_field_to_review_and_the_page_survives(monkeypatch):
@@ -134,3 +134,21 @@ def test_a_crashing_validator_sends_every_field_to_review_and_the_page_survives(
     assert fields["payment_amount"].review is True
     assert fields["payment_amount"].value == 4_560_000
     assert (finding.rule, finding.fields, finding.severity) == ("validation_failed", ("payment_amount",), "error")
+
+
+def test_a_value_an_identity_ties_to_a_doubtful_one_goes_to_review_with_it():
+    # One faint page: 令和5 read as 令和3, 1,354,761 as 1,351,761, 804,761 as 801,761. The misreads agree with
+    # each other, so no rule objects; the surely read income must not pass while its partners are doubted.
+    fields = {
+        "tax_year": _read("tax_year", 2021, conf=0.4),
+        "payment_amount": _read("payment_amount", 1_351_761, conf=0.4),
+        "income_after_deduction": _read("income_after_deduction", 801_761),
+        "social_insurance": _read("social_insurance", 201_000),
+    }
+    findings = apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=_model())
+    assert not [f for f in findings if f.rule == "employment_income_mismatch"]  # the identity holds
+    assert fields["income_after_deduction"].review is True
+    assert fields["social_insurance"].review is False  # not tied to them by an identity
+    sure = {k: _read(k, f.value) for k, f in fields.items()}
+    apply_gate("kyuyo_shiharai_hokokusho", sure, registration=0.9, model=_model())
+    assert sure["income_after_deduction"].review is False

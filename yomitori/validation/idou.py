@@ -17,7 +17,7 @@ REASON_LABELS = {"retirement": "退職", "transfer": "転勤", "leave": "休職"
 METHOD_LABELS = {"continue_special": "特別徴収継続", "lump_sum": "一括徴収", "ordinary": "普通徴収"}
 
 
-@rule(IDOU, "annual_tax", "collected_tax", "uncollected_tax")
+@rule(IDOU, "annual_tax", "collected_tax", "uncollected_tax", identity=True)
 def uncollected_tax(doc: Doc) -> Iterator[Finding]:
     """（ウ）未徴収税額 = （ア）年税額 − （イ）徴収済税額."""
     annual, collected, uncollected = (doc.number(k) for k in ("annual_tax", "collected_tax", "uncollected_tax"))

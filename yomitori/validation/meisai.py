@@ -23,7 +23,7 @@ def _year(doc: Doc) -> int | None:
 
 # ---------------------------------------------------------------------------------------------
 # Amounts.
-@rule(HOKOKUSHO, "payment_amount", "income_after_deduction", "income_adjustment_deduction", "tax_year")
+@rule(HOKOKUSHO, "payment_amount", "income_after_deduction", "income_adjustment_deduction", "tax_year", identity=True)
 def employment_income(doc: Doc) -> Iterator[Finding]:
     """給与所得控除後の金額 = the 別表第五 income of 支払金額, less the 所得金額調整控除 when there is one."""
     payment, income, year = doc.number("payment_amount"), doc.number("income_after_deduction"), _year(doc)

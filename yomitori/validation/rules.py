@@ -20,16 +20,18 @@ class Rule:
     name: str
     reads: frozenset[str]  # contract keys whose values the rule looks at ("tax_year" for year-dependent rules)
     check: Check
+    # An exact identity among its reads: it vouches for one only while the others are sure (see the gate).
+    identity: bool = False
 
 
 RULES: dict[str, list[Rule]] = {}
 
 
-def rule(form: str, *reads: str) -> Callable[[Check], Check]:
+def rule(form: str, *reads: str, identity: bool = False) -> Callable[[Check], Check]:
     """Register a check for `form` reading `reads`; the tax year counts as a read of "tax_year"."""
 
     def register(check: Check) -> Check:
-        RULES.setdefault(form, []).append(Rule(form, check.__name__, frozenset(reads), check))
+        RULES.setdefault(form, []).append(Rule(form, check.__name__, frozenset(reads), check, identity))
         return check
 
     return register

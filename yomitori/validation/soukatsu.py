@@ -13,7 +13,7 @@ COLLECTION_COUNTS = ("special_collection_count", "ordinary_collection_retired_co
                      "ordinary_collection_other_count")
 
 
-@rule(SOUKATSU, "reported_recipients", "total_recipients", *COLLECTION_COUNTS)
+@rule(SOUKATSU, "reported_recipients", "total_recipients", *COLLECTION_COUNTS, identity=True)
 def recipient_counts(doc: Doc) -> Iterator[Finding]:
     """報告人員 = 特別徴収対象者 + 普通徴収対象者 (退職者, その他), and no more than 受給者総人員."""
     reported, total = doc.number("reported_recipients"), doc.number("total_recipients")
