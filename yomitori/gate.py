@@ -63,8 +63,8 @@ def _logit(p: float) -> float:
 
 
 def features(f: FieldResult, registration: float, confirmed: bool = False) -> list[float]:
-    """The gate's inputs for one read field (the order of FEATURES); `confirmed`: an exact identity of the
-    form (給与所得控除後 from 支払金額, 年税額 − 徴収済税額) holds with this value in it."""
+    """The gate's inputs for one read field (the order of FEATURES); `confirmed`: the form's arithmetic
+    vouches for this value (see `Doc.confirmed`)."""
     confs = f.char_confidences or (f.raw_confidence,)
     text = "" if f.value is None else str(f.value)
     agree = 1.0 if f.agreement else 0.0

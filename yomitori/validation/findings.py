@@ -64,8 +64,8 @@ class Doc:
     values: Mapping[str, object]
     tax_year: int | None = None
     today: date = field(default_factory=date.today)
-    # Keys an exact identity of the form ties together and that it found consistent (給与所得控除後 from
-    # 支払金額, 年税額 − 徴収済税額): two readings agreeing with arithmetic are rarely both wrong.
+    # Keys the form's arithmetic vouches for: only where no digit is shared with the other side (給与所得控除後
+    # from 支払金額 rounded to 4,000円), since one glyph misread alike in two boxes keeps a digit-sharing identity.
     confirmed: set[str] = field(default_factory=set)
 
     @property
