@@ -1,4 +1,4 @@
-"""Real servers for the store and job tests: redis-server, PostgreSQL and an S3 (moto) on free local ports."""
+"""Real servers for the tests: redis-server, PostgreSQL, an S3 (moto) and our own web app, on free local ports."""
 
 from __future__ import annotations
 
@@ -21,6 +21,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(app: object) -> Iterator[str]:
+    """The ASGI app served by uvicorn in a thread of this process; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
 
 
 def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 20) -> None:

@@ -1,6 +1,9 @@
-"""Shared fixtures: one recognizer per test session (loading it takes a second)."""
+"""Shared fixtures: one recognizer per test session (loading it takes a second), the demo tax system for bots."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,3 +14,15 @@ def extractor():
     from yomitori.ocr.ppocr import PPOCREngine
 
     return Extractor(PPOCREngine())
+
+
+@pytest.fixture
+def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The demo target system on a fresh database, its credentials in the environment as a scenario reads them;
+    it refuses amounts ending in 13 (the bots' error path)."""
+    from yomitori.bots.demo_target import DemoTarget
+
+    with DemoTarget(tmp_path / "target.db", reject_amount_suffix="13") as t:
+        for k, v in t.env().items():
+            monkeypatch.setenv(k, v)
+        yield t

@@ -7,8 +7,6 @@ import io
 import json
 import re
 import shutil
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,8 +193,7 @@ def test_dashboard_shows_each_run_and_failure_artifacts(site):
 
 @pytest.fixture
 def live(site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import uvicorn
-    from _servers import free_port
+    from _servers import serve_app
 
     from yomitori.bots.demo_target import DemoTarget
 
@@ -204,16 +201,8 @@ def live(site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
     with DemoTarget(tmp_path / "target.db") as target:
         for k, v in target.env().items():
             monkeypatch.setenv(k, v)  # the test run's thread reads the scenario's credentials from here
-        port = free_port()
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=srv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not srv.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-        srv.should_exit = True
-        thread.join(10)
+        with serve_app(app) as url:
+            yield url
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no chromium")

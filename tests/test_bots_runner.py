@@ -28,14 +28,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 FORM = "kyuyo_shiharai_hokokusho"
 
 
-@pytest.fixture
-def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoTarget]:
-    with DemoTarget(tmp_path / "target.db", reject_amount_suffix="13") as t:
-        for k, v in t.env().items():
-            monkeypatch.setenv(k, v)
-        yield t
-
-
 def _records(n: int, seed: int, *, dependents: bool = False) -> list[SourceRecord]:
     rng = random.Random(seed)
     payer = make_company(rng)

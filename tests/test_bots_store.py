@@ -42,14 +42,6 @@ TENANT = "yokohama"
 
 
 @pytest.fixture
-def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoTarget]:
-    with DemoTarget(tmp_path / "target.db", reject_amount_suffix="13") as t:
-        for k, v in t.env().items():
-            monkeypatch.setenv(k, v)
-        yield t
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(Settings(data_dir=tmp_path / "data"))
     yield s

@@ -4,14 +4,11 @@ double entry, roles and tenants; takes the README's screenshots from the running
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from _review_data import PASSWORD, TRUTH, add_batch, add_users
-from _servers import free_port
+from _servers import serve_app
 
 from yomitori.review_ui.app import create_app
 from yomitori.review_ui.settings import UISettings
@@ -39,16 +36,8 @@ def server(tmp_path_factory):
     with store.tenant("kawasaki", create=True) as repo:
         add_users(repo)
         ids["other_tenant"] = [d.id for d in add_batch(repo, 1, name="川崎 1月分")[1]]
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store, ids
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url, store, ids
     store.close()
 
 
