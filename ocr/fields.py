@@ -21,8 +21,8 @@ from yomitori.wareki import WarekiError, to_gregorian
 
 from . import preprocess
 from .engine import Reading
-from .japanese import ambiguous_variants, fix_address, fix_kana, fix_text
-from .lexicon import fix_entity_words, fix_municipality, fix_payment_type, fix_place_names
+from .japanese import ambiguous_variants, fix_address, fix_company_name, fix_kana, fix_text
+from .lexicon import fix_entity_words, fix_municipality, fix_payment_type, fix_place_names, fix_remarks
 from .preprocess import Registered, grow_kernel, mm2_px, mm_px
 
 Box = tuple[float, float, float, float]
@@ -34,6 +34,7 @@ REVIEW_BELOW = 0.9
 NOISE_WORD = 0.5
 # Fields holding a person's or a company's name (not an address): 髙/高-style variants are checked there.
 NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
+COMPANY_NAME_KEYS = ("payer_name", "new_employer_name")
 
 
 @dataclass
@@ -498,12 +499,16 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     fixed = fix_text(text) if f.allowed == "any" else text
     if f.type == "text":
         fixed = fix_entity_words(fixed, chars)  # company names are *_name fields too
+    if f.key in COMPANY_NAME_KEYS:
+        fixed = fix_company_name(fixed)
     if f.type == "text" and not f.key.endswith(NAME_KEYS_SUFFIX):
         fixed = fix_address(fixed)
         if f.key.endswith("municipality"):
             fixed = fix_municipality(fixed)
         elif f.key == "payment_type":
             fixed = fix_payment_type(fixed)
+        elif f.key == "remarks":
+            fixed = fix_remarks(fixed, chars)
         elif "address" in f.key:
             fixed = fix_place_names(fixed)
     elif f.type == "kana":

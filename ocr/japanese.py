@@ -18,7 +18,7 @@ CHINESE_TO_JAPANESE = str.maketrans({
     "龙": "竜", "华": "華", "丰": "豊", "冈": "岡", "广": "広",
     "叶": "葉", "宫": "宮", "纪": "紀", "绿": "緑", "滨": "浜", "泽": "沢", "岛": "島", "荣": "栄",
     "贺": "賀", "爱": "愛", "仓": "倉", "见": "見", "园": "園", "丽": "麗", "务": "務", "样": "様",
-    "边": "辺", "齐": "斉",
+    "边": "辺", "齐": "斉", "收": "収",
     "·": "・", "•": "・",
 })
 
@@ -26,7 +26,7 @@ CHINESE_TO_JAPANESE = str.maketrans({
 # register keeps them apart). Reading one of these in a name needs a person's eye.
 NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
     "高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌", "桜櫻", "広廣",
-    "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
+    "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐", "増增", "穂穗", "黒黑",
 ))
 _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
 
@@ -38,8 +38,10 @@ _KANJI = r"\u4E00-\u9FFF\u3005"
 _ONE_AFTER_KANJI = re.compile(rf"(?<=[{_KANJI}])ー")
 # Place names write the counter ケ between kanji (龍ケ崎, 緑ケ丘); Japan Post's data uses the large ケ.
 _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
-# Variant forms a payroll program never prints in an address or a company name.
-_ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静"})
+# Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
+# an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
+_ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳",
+                                   "黑": "黒"})
 # 丁目 after a block number: 目 loses a stroke (日, 月) and 丁 its hook (T) on a poor scan; 丁日 is no word.
 _CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下]\s*[目日月HＨ](?=\s*\d)")
 # A single katakana between kanji is the kanji it looks like (第ニビル → 第二ビル, 山ロ → 山口), and one of
@@ -72,17 +74,24 @@ def fix_text(text: str) -> str:
 
 
 def fix_address(text: str) -> str:
-    """Addresses and company names: 丁目, the place-name ケ and common forms of rare variants."""
+    """Addresses: 丁目, the place-name ケ and the Japanese forms of old ones."""
     text = _CHOME.sub("丁目", text)
-    return _KE_BETWEEN_KANJI.sub("ケ", text.translate(_ADDRESS_VARIANTS))
+    return _KE_BETWEEN_KANJI.sub("ケ", fix_company_name(text))
+
+
+def fix_company_name(text: str) -> str:
+    """The Japanese forms of old ones (a company name with a variant still goes to review: see ambiguous_variants)."""
+    return text.translate(_ADDRESS_VARIANTS)
 
 
 # Small kana only follow certain kana: ャュョ an い-row one (キャ, シュ), ァィゥェォ one of フ, ウ, テ, デ,
-# チ, シ, ジ, ツ, ヴ, ク, グ, ト, ド (ファ, ウィ, ティ); ッ never ends a word or precedes a vowel or ン.
+# チ, シ, ジ, ツ, ヴ, ク, グ, ト, ド (ファ, ウィ, ティ); ッ doubles a consonant (ハットリ, ベップ), so it never ends
+# a word or precedes a vowel, ン, ー or a ナ/マ/ヤ/ラ/ワ-row kana.
 # A small kana anywhere else is the full-size kana the recognizer shrank.
 _SMALL_TO_FULL = str.maketrans("ァィゥェォャュョッ", "アイウエオヤユヨツ")
 _I_ROW = set("キシチニヒミリギジビピヂ")
 _BEFORE_SMALL_VOWEL = set("フウテデチシジツヴクグトド")
+_NOT_AFTER_SOKUON = set(" アイウエオンーナニヌネノマミムメモヤユヨラリルレロワヲ")
 
 
 def fix_kana(text: str) -> str:
@@ -93,7 +102,7 @@ def fix_kana(text: str) -> str:
         nxt = text[i + 1] if i + 1 < len(text) else " "
         if (ch in "ャュョ" and prev not in _I_ROW) or (ch in "ァィゥェォ" and prev not in _BEFORE_SMALL_VOWEL):
             ch = ch.translate(_SMALL_TO_FULL)
-        elif ch == "ッ" and (nxt in " アイウエオンー" or prev == " "):
+        elif ch == "ッ" and (nxt.translate(_SMALL_TO_FULL) in _NOT_AFTER_SOKUON or prev == " "):
             ch = "ツ"
         out.append(ch)
     return "".join(out)

@@ -9,7 +9,7 @@ town stays as read.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
@@ -47,17 +47,38 @@ def fix_entity_words(text: str, confidences: Sequence[float] = ()) -> str:
     `confidences` (one per character of `text` other than spaces) keep a character the recognizer was
     sure of: 設計事務所 is a real word one letter from 会計事務所, and its 設 was read at 0.99.
     """
-    sure = _sure_positions(text, confidences)
-    for word in sorted(ENTITY_WORDS, key=len, reverse=True):
-        if word in text:
+    return _fix_words(text, ENTITY_WORDS, _sure_positions(text, confidences), lambda n: 1)
+
+
+# The 摘要's set phrases, in the wording the 国税庁's instructions for the 給与支払報告書 prescribe.
+REMARK_PHRASES = (
+    "源泉徴収時所得税減税控除済額", "控除外額", "非控除対象配偶者減税有", "前職分", "支払金額", "社会保険料",
+    "源泉徴収税額", "年末調整未済", "住宅借入金等特別控除可能額", "居住開始年月日", "国民年金保険料等の金額",
+    "基礎控除の額に相当する金額", "所得金額調整控除額", "同一生計配偶者", "非居住者である親族の数", "退職",
+)
+# The 定額減税 note lists its two amounts: 「…控除済額30,000円、控除外額0円」.
+_BEFORE_EXCLUDED = re.compile(r"(?<=円)[\s,，.．]*(?=控除外額)")
+
+
+def fix_remarks(text: str, confidences: Sequence[float] = ()) -> str:
+    """源泉徴收時听得税減税… → 源泉徴収時所得税減税…: a set phrase with up to one letter in six misread."""
+    text = _fix_words(text, REMARK_PHRASES, _sure_positions(text, confidences), lambda n: max(1, n // 6))
+    return _BEFORE_EXCLUDED.sub("、", text)
+
+
+def _fix_words(text: str, words: Sequence[str], sure: set[int], budget: Callable[[int], int]) -> str:
+    """Each word of four or more letters that a window of `text` misses by at most `budget(len)` substitutions,
+    none of them at a sure position, is put in."""
+    for word in sorted(words, key=len, reverse=True):
+        if word in text or len(word) < 4:
             continue
         n = len(word)
         for i in range(len(text) - n + 1):
             window = text[i : i + n]
-            if " " not in window and one_edit(window, word) and _shares_ends(window, word):
-                changed = next(k for k in range(n) if window[k] != word[k])
-                if i + changed in sure:
-                    continue
+            if " " in window or not _shares_ends(window, word):
+                continue
+            changed = [k for k in range(n) if window[k] != word[k]]
+            if len(changed) <= budget(n) and not any(i + k in sure for k in changed):
                 text = text[:i] + word + text[i + n :]
                 break
     return text
@@ -68,9 +89,24 @@ PAYMENT_TYPES = ("給料・賞与", "給与・賞与", "給料・手当・賞与
 
 
 def fix_payment_type(text: str) -> str:
-    """給料賞与 → 給料・賞与: a known 種別 whose ・ was not read (nothing else is changed)."""
-    bare = text.replace("・", "").replace(" ", "")
-    return next((t for t in PAYMENT_TYPES if t.replace("・", "") == bare), text)
+    """給料賞与 → 給料・賞与, 給与・賞午 → 給与・賞与: the one known 種別 within a letter of what was read, with
+    the ・ a scan lost put back. A tie (給午・賞与: 給与 or 給料?) and anything else is left as read."""
+    bare = _bare(text)
+    if len(bare) < 4:
+        return text
+    by_distance: dict[int, list[str]] = {}
+    for t in PAYMENT_TYPES:
+        known = _bare(t)
+        if len(known) == len(bare):
+            by_distance.setdefault(sum(a != b for a, b in zip(known, bare, strict=True)), []).append(t)
+    for d in (0, 1):
+        if by_distance.get(d):
+            return by_distance[d][0] if len(by_distance[d]) == 1 else text
+    return text
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"[・･·,，、.．\s]", "", text)
 
 
 def _sure_positions(text: str, confidences: Sequence[float]) -> set[int]:

@@ -45,7 +45,8 @@ def test_chome(read, fixed):
     ("read", "fixed"),
     [("コマッ サオリ", "コマツ サオリ"), ("タカハシ ノブォ", "タカハシ ノブオ"), ("モリ レィコ", "モリ レイコ"),
      ("サノ ュウナ", "サノ ユウナ"), ("ハットリ", "ハットリ"), ("ショウタ", "ショウタ"), ("ティナ", "ティナ"),
-     ("ツチヤ", "ツチヤ"), ("ツチャ", "ツチャ")],  # after チ both are Japanese: left for the reviewer
+     ("ツチヤ", "ツチヤ"), ("ツチャ", "ツチャ"),  # after チ both are Japanese: left for the reviewer
+     ("タケナカ タッャ", "タケナカ タツヤ"), ("マッモト", "マツモト"), ("ベップ", "ベップ"), ("ホッタ", "ホッタ")],
 )
 def test_fix_kana_small_letters(read, fixed):
     assert fix_kana(read) == fixed
@@ -130,6 +131,30 @@ def test_a_known_payment_type_gets_its_lost_middle_dot_and_nothing_else_changes(
     assert fix_payment_type("給与 賞与") == "給与・賞与"
     assert fix_payment_type("給与・賞与") == "給与・賞与"
     assert fix_payment_type("賞与") == "賞与" and fix_payment_type("給料賞与等") == "給料賞与等"
+    # One letter misread: the one known 種別 it can be; a tie (午 for 与 or 料?) or another word stays as read.
+    assert fix_payment_type("給与・賞午") == "給与・賞与" and fix_payment_type("給与，賞与") == "給与・賞与"
+    assert fix_payment_type("給午・賞与") == "給午・賞与" and fix_payment_type("給与・手当") == "給与・手当"
+
+
+def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
+    from yomitori.ocr.japanese import fix_text
+    from yomitori.ocr.lexicon import fix_remarks
+
+    read = "原泉徴收時所得税減祝控除済額30.000円 控除外額0円"
+    assert fix_remarks(fix_text(read)) == "源泉徴収時所得税減税控除済額30,000円、控除外額0円"
+    assert fix_remarks("源泉徴収時听得税減税控除済額0円、控除外額30,000円") == (
+        "源泉徴収時所得税減税控除済額0円、控除外額30,000円")
+    # A letter read surely is what was written, and is kept.
+    text = "源泉徴収時听得税減税控除済額0円"
+    assert fix_remarks(text, [0.99] * len(text)) == text
+    assert fix_remarks("前職分 支払金額1,000,000円") == "前職分 支払金額1,000,000円"
+
+
+def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_persons_name_keeps_it():
+    from yomitori.ocr.japanese import fix_address, fix_company_name
+
+    assert fix_company_name("增田薬局") == "増田薬局" and fix_address("兵庫県赤穗市") == "兵庫県赤穂市"
+    assert ambiguous_variants("增田 一郎") == ["增"]  # a name: flagged for a person, not changed
 
 
 def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
