@@ -169,7 +169,7 @@ def _clean_crop(reg: Registered, box: Box) -> np.ndarray:
     """The writing in the box on white paper: printed matter and specks removed."""
     x0, y0, x1, y1 = _px(box, INSET_MM)
     ink = reg.ink[y0:y1, x0:x1]
-    keep = cv2.dilate(ink.astype(np.uint8), grow_kernel(KEEP_MM)).astype(bool)
+    keep = cv2.dilate(ink.astype(np.uint8), grow_kernel(KEEP_MM)).astype(bool) | reg.faint_ink[y0:y1, x0:x1]
     return np.where(keep, reg.gray[y0:y1, x0:x1], 255).astype(np.uint8)
 
 

@@ -33,6 +33,7 @@ FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
 FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
 DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matter may be and still go
 SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
+FAINT_INK = (0.8, 205)  # light strokes a field crop keeps beside the ink (see Registered.faint_ink)
 
 
 def mm_px(mm: float) -> int:
@@ -65,6 +66,12 @@ class Registered:
         """Filled-in ink only (the blank form subtracted); computed for the layout that won."""
         return filled_ink(self.gray, self.template)
 
+    @cached_property
+    def faint_ink(self) -> np.ndarray:
+        """Filled-in ink including strokes too light for `ink`: a thin Mincho hyphen after JPEG is ~160 on
+        248 paper, and a field crop made only of `ink` lost it (0742-55-1248 read as 0742551248)."""
+        return filled_ink(self.gray, self.template, FAINT_INK)
+
 
 def drop_red(rgb: np.ndarray) -> np.ndarray:
     """Grayscale with red ink (印影, red pen) turned to paper: seals must not corrupt the text under them.
@@ -94,10 +101,11 @@ def to_working(rgb: np.ndarray) -> np.ndarray:
     return drop_red(rgb) if rgb.ndim == 3 else rgb
 
 
-def ink_mask(gray: np.ndarray) -> np.ndarray:
-    """Dark pixels relative to this page's paper, robust to off-white paper and faint scans."""
+def ink_mask(gray: np.ndarray, darkness: tuple[float, int] = (0.62, 170)) -> np.ndarray:
+    """Dark pixels relative to this page's paper, robust to off-white paper and faint scans: darker than
+    `darkness` = (share of the paper's brightness, absolute cap)."""
     paper = float(np.percentile(gray[:: 4, :: 4], 90))
-    return gray < min(paper * 0.62, 170)
+    return gray < min(paper * darkness[0], darkness[1])
 
 
 # ---------------------------------------------------------------- the frame
@@ -271,10 +279,10 @@ def _coverage(ref_ink: np.ndarray, page_ink: np.ndarray) -> float:
     return float((ref_ink & grown).sum() / total) if total else 0.0
 
 
-def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate) -> np.ndarray:
-    """Form dropout: the page's ink minus the blank form's printed matter, minus specks."""
+def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate, darkness: tuple[float, int] = (0.62, 170)) -> np.ndarray:
+    """Form dropout: the page's ink (see ink_mask) minus the blank form's printed matter, minus specks."""
     _, _, grown = reference(t)
-    ink = ink_mask(registered_gray) & ~grown
+    ink = ink_mask(registered_gray, darkness) & ~grown
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     small = stats[:, cv2.CC_STAT_AREA] < mm2_px(SPECK_MM2)
     small[0] = False

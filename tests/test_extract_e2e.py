@@ -108,3 +108,25 @@ def test_when_the_two_readers_disagree_the_surer_valid_reading_is_shown():
     assert _better(second, first) and not _better(first, second)
     assert not _better(reading("給料・賞与", (0.2,), normalized=True), reading("給料・賞与", (0.9,)))  # same value
     assert _better(reading("2025", (0.5,)), reading("和7", (0.99,), normalized=False))  # only valid value wins
+
+
+def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
+    """A thin Mincho hyphen after a scan is ~160 gray on white: the field crop must keep it (it lost it, and
+    0742-55-1248 was read 0742551248, both readers agreeing)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from yomitori.ocr.fields import plan_field
+    from yomitori.ocr.preprocess import PX_PER_MM, Registered, reference
+
+    t = templates()["idou_todokede/municipal_c"]
+    f = t.field("contact_phone")
+    page = Image.fromarray(reference(t)[0].copy())
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", int(4 * PX_PER_MM))
+    left, top = int((f.box[0] + 2) * PX_PER_MM), int((f.box[1] + 3.8) * PX_PER_MM)
+    for part, shade in (("0742", 40), ("-", 165), ("55", 40), ("-", 165), ("1248", 40)):
+        draw.text((left, top), part, font=font, fill=shade)
+        left += int(draw.textlength(part, font=font))
+    plan = plan_field(Registered(t, np.asarray(page), 0, 1.0), f)
+    readings = extractor.engine.recognize([ln.image for ln in plan.lines], [ln.charset for ln in plan.lines])
+    assert plan.finish(readings).value == "0742-55-1248"

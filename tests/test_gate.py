@@ -152,3 +152,36 @@ def test_a_value_an_identity_ties_to_a_doubtful_one_goes_to_review_with_it():
     sure = {k: _read(k, f.value) for k, f in fields.items()}
     apply_gate("kyuyo_shiharai_hokokusho", sure, registration=0.9, model=_model())
     assert sure["income_after_deduction"].review is False
+
+
+def _row(value_type: str, group: str, *, agree: bool, letter: float, right: bool, forced: bool = False):
+    from yomitori.calibrate import Row
+
+    lg = float(np.log(letter / (1 - letter)))
+    x = [lg, lg, float(agree), 0.0, 0.0, 0.95, 2.0, lg * agree, lg * agree, 0.0]
+    return Row(value_type, group, tuple(x), right, forced, "print", "k", "p.png")
+
+
+def test_sure_agreement_is_stated_at_its_observed_rate_and_passes_while_a_small_group_passes_only_that():
+    from yomitori.calibrate import fit
+
+    rng = np.random.default_rng(3)
+    rows = [_row("amount", "number", agree=True, letter=0.97, right=True) for _ in range(3000)]
+    rows += [_row("amount", "number", agree=False, letter=p, right=rng.uniform() < p)
+             for p in rng.uniform(0.3, 0.999, 1500)]
+    # Validator findings send these to review whatever their confidence: they must not count for a threshold.
+    rows += [_row("amount", "number", agree=True, letter=0.97, right=False, forced=True) for _ in range(40)]
+    rows += [_row("kana", "kana", agree=True, letter=0.995, right=rng.uniform() < 0.96) for _ in range(300)]
+    rows += [_row("kana", "kana", agree=False, letter=0.6, right=False) for _ in range(100)]
+    model = fit(rows, {})
+    number = model.groups["number"]
+    at, sure = number.sure["critical"]
+    assert at == 0.9 and 0.9995 < sure < 1.0  # 3,000 of 3,000 right, stated as a Jeffreys estimate
+    agreeing = _row("amount", "number", agree=True, letter=0.97, right=True).features
+    assert number.probability(agreeing, "critical") >= number.thresholds["critical"]
+    disagreeing = _row("amount", "number", agree=False, letter=0.6, right=True).features
+    assert number.probability(disagreeing, "critical") < number.thresholds["critical"]
+    # 400 kana cannot show a 0.1 % tail, and 96 % right is no sure agreement: none passes.
+    kana = model.groups["kana"]
+    assert kana.sure == {} and kana.thresholds == {"critical": 1.0, "standard": 1.0}
+    assert GateModel.from_json(model.to_json()) == model
