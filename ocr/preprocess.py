@@ -18,9 +18,9 @@ from yomitori.forms_templates.schema import LayoutTemplate
 
 PX_PER_MM = 8.0  # working resolution (~203 dpi): enough for PP-OCR's 48-px lines, cheap to warp
 WORK_LONG_SIDE = 2600  # pages are brought to about this size before registration (325 mm × PX_PER_MM)
-# Measured at 12 px/mm (WORK_LONG_SIDE 3900): 95.9% of non-blank fields right against 95.1% on 120 generated
-# pages (print +1.2, kana and text up), ~10% more CPU per page; not the default while a handwritten 12月 still
-# reads 72月 there (tests/test_layout_variants.py, municipal_b page 7).
+# 12 px/mm (WORK_LONG_SIDE 3900) once read 0.8 points more, mostly faint strokes (thin Mincho, dakuten) that
+# the ink mask lost at 8 px/mm. Since field crops keep faint ink (FAINT_INK) the two read alike: 97.4 % vs
+# 97.2 % of non-blank fields on 60 tuning pages, and 12 px/mm took 1.7× the time.
 SMALL_PX_PER_MM = 2.0  # the coarse copy on which the four rotations are scored
 # The blank form is rendered for that coarse score at a fixed resolution: hairlines one pixel wide at any
 # resolution would otherwise fade differently when reduced, and the score would shift with PX_PER_MM.
@@ -33,7 +33,7 @@ FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
 FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
 DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matter may be and still go
 SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
-FAINT_INK = (0.8, 205)  # light strokes a field crop keeps beside the ink (see Registered.faint_ink)
+FAINT_INK = (0.72, 185)  # light strokes a field crop keeps beside the ink (see Registered.faint_ink)
 
 
 def mm_px(mm: float) -> int:
