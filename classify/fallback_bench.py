@@ -8,8 +8,9 @@ import numpy as np
 
 from yomitori.bench import is_blank
 from yomitori.forms_templates import contract_forms, templates
-from yomitori.ocr.engine import get_engine
-from yomitori.ocr.preprocess import to_working
+from yomitori.ocr.engine import RecognitionEngine, get_engine
+from yomitori.ocr.fields import FieldResult, plan_field
+from yomitori.ocr.preprocess import Registered, to_working
 from yomitori.synth.generate import generate
 
 from .fusion import classify
@@ -24,13 +25,30 @@ class FallbackScore:
     core_total: int = 0  # non-blank fields of the contract's core tier
     core_right: int = 0
     named: int = 0  # pages the classifier named the form of (no template fits them: layout None)
-    named_total: int = 0  # non-blank fields on those pages
+    misregistered: int = 0  # pages of the form registered onto another layout: read with its template
+    named_total: int = 0  # non-blank fields on the pages that went to the fallback
     named_right: int = 0
+    alone_right: int = 0  # non-blank fields the fallback reads right on every page of the form, registered or not
     misses: list[str] = field(default_factory=list)
 
 
+def _read_registered(reg: Registered, engine: RecognitionEngine) -> dict[str, FieldResult]:
+    """What the pipeline does with a page a template registers: that template's fields, read."""
+    plans = {f.key: plan_field(reg, f) for f in reg.template.fields}
+    lines = [ln for p in plans.values() for ln in p.lines]
+    readings = engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
+    out, cursor = {}, 0
+    for key, p in plans.items():
+        out[key] = p.finish(list(readings[cursor : cursor + len(p.lines)]))
+        cursor += len(p.lines)
+    return out
+
+
 def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
-    """Generated pages of `layout_id`, classified and read with that layout's template and labels removed."""
+    """Generated pages of `layout_id`, classified and read with that layout's template and labels removed.
+
+    A page goes where the pipeline sends it (yomitori.extract): registered onto another layout, it is read
+    with that template (and is then most likely wrong); named as the form with no layout, by the fallback."""
     t = templates()[layout_id]
     others = [x for x in templates().values() if x.id != layout_id]
     engine = get_engine("ppocr")
@@ -40,9 +58,14 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         sample = generate(t, s)
         gray = to_working(np.asarray(sample.image.convert("RGB")))
         c = classify(gray, others)
+        fallback = c.form == t.form and c.registered is None
         fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout) if c.form == t.form else None
-        got = read_fallback(fb, engine) if fb is not None else {}
-        score.named += c.form == t.form
+        alone = read_fallback(fb, engine) if fb is not None else {}
+        got = _read_registered(c.registered, engine) if c.registered is not None and c.form == t.form else alone
+        score.named += fallback
+        score.misregistered += c.registered is not None and c.form == t.form
+        if c.registered is not None:
+            score.misses.append(f"seed {s} page registered as {c.registered.template.id}")
         for f in t.fields:
             want = sample.truth.get(f.key)
             if is_blank(want):
@@ -50,15 +73,16 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
             score.total += 1
             score.located += fb is not None and f.key in fb.pending  # not found: in `got` too, for review
             value = got[f.key].value if f.key in got else None
+            mine = alone[f.key].value if f.key in alone else None  # what the fallback read
+            score.alone_right += mine == want
             core = tiers[f.key] == "core"
             score.core_total += core
             score.core_right += core and value == want
-            score.named_total += c.form == t.form
-            score.named_right += c.form == t.form and value == want
-            if value == want:
-                score.right += 1
-            elif len(score.misses) < 40:
+            score.named_total += fallback
+            score.named_right += fallback and value == want
+            score.right += value == want
+            if mine != want:  # the fallback's own mistakes, registered page or not
                 # my_number values are never printed: only whether it was found.
-                shown = "(個人番号)" if "my_number" in f.key else f"want {want!r} got {value!r}"
+                shown = "(個人番号)" if "my_number" in f.key else f"want {want!r} got {mine!r}"
                 score.misses.append(f"seed {s} {f.key}: {shown}")
     return score

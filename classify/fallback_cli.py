@@ -58,20 +58,27 @@ def bench_fallback(
     pages: Annotated[int, typer.Option(help="generated pages per held-out layout")] = 10,
     seed: Annotated[int, typer.Option(help="first generator seed")] = 1000,
     layout: Annotated[list[str] | None, typer.Option(help="held-out layout id(s); default: three")] = None,
+    errors: Annotated[Path | None, typer.Option(help="write every wrong field (one a line) to this file")] = None,
 ) -> None:
-    """Leave-one-out: read generated pages of a layout with its template removed, through the label
-    fallback only, learning label wordings from the other layouts; score non-blank fields."""
+    """Leave-one-out: read generated pages of a layout with its template removed, learning label wordings
+    from the other layouts; score non-blank fields as the pipeline reads them (a page registered onto
+    another layout is read with that template) and as the label fallback alone reads them."""
     from .fallback_bench import run
 
     table = Table("held-out layout", "pages", "non-blank fields", "right", "core fields right", "located",
-                  "form named", "right on those", "s/page")
+                  "to fallback", "other layout", "right on fallback", "fallback on every page", "s/page")
+    lost: list[str] = []
     for lid in layout or HELD_OUT:
         t0 = time.perf_counter()
         r = run(lid, pages, seed)
         table.add_row(lid, str(pages), str(r.total), f"{r.right / max(1, r.total):.1%}",
                       f"{r.core_right / max(1, r.core_total):.1%} of {r.core_total}",
-                      f"{r.located / max(1, r.total):.1%}", f"{r.named}/{pages}",
-                      f"{r.named_right / max(1, r.named_total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
+                      f"{r.located / max(1, r.total):.1%}", f"{r.named}/{pages}", f"{r.misregistered}/{pages}",
+                      f"{r.named_right / max(1, r.named_total):.1%}",
+                      f"{r.alone_right / max(1, r.total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
+        lost += [f"{lid} {miss}" for miss in r.misses]
         for miss in r.misses[:8]:
             err.print(f"  {lid} {miss}")
+    if errors is not None:
+        errors.write_text("".join(f"{m}\n" for m in lost), encoding="utf-8")
     Console(width=180).print(table)
