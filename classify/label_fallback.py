@@ -26,8 +26,8 @@ from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
 from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
-from yomitori.ocr.preprocess import PX_PER_MM, Registered, find_frame, ink_mask
-from yomitori.wareki import WarekiError, to_gregorian
+from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, find_frame, ink_mask
+from yomitori.wareki import WarekiError, era_from_token, to_gregorian
 
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
 CHOICE_MM = 120.0  # a choice's printed options lie within this distance of its label along its row
@@ -124,6 +124,29 @@ def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[s
     return {k: {s for s in v if s} for k, v in found.items()}
 
 
+def printed_bigrams(form: str, *, exclude_layout: str | None = None) -> set[str]:
+    """Every pair of adjacent characters in the form's printed wording other than its labels: the other
+    layouts' headings and notes (特別徴収義務者（給与支払者）, 新しい勤務先（…）) and the form's title."""
+    texts = [contract_forms()[form].label]
+    for t in templates().values():
+        if t.form == form and t.layout != exclude_layout:
+            texts += [t.title, *(d.text for d in t.decor if d.text)]
+    return {n[i : i + 2] for text in texts if (n := _norm(text)) for i in range(len(n) - 1)}
+
+
+def is_printed(text: str, bigrams: set[str]) -> bool:
+    """A line worded as the form prints its headings (in any order: municipalities reorder them, and a
+    character or two may be misread): most of its characters are in pairs the other layouts print."""
+    t = _norm(text)
+    if len(t) < 4:
+        return False
+    covered = np.zeros(len(t), bool)
+    for i in range(len(t) - 1):
+        if t[i : i + 2] in bigrams:
+            covered[i : i + 2] = True
+    return float(covered.mean()) >= 0.75
+
+
 def positions(form: str, *, exclude_layout: str | None = None) -> dict[str, list[tuple[float, float]]]:
     """Where each field's label sits in the other layouts, as a share of the frame (0..1, 0..1)."""
     found: dict[str, list[tuple[float, float]]] = {}
@@ -155,8 +178,10 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
     keys = list(words)
     sims = np.array([[max(similarity(s, d.text) for s in words[key]) for d in lines] for key in keys])
     every = {s for v in words.values() for s in v if len(s) >= 2}
+    bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
     for i, d in enumerate(lines):
-        if is_heading(d.text, every):
+        # A heading (給与所得者 over its block) is no label, though it begins like one (給与所得者 氏名).
+        if is_heading(d.text, every) or (is_printed(d.text, bigrams) and sims[:, i].max(initial=0.0) < 0.9):
             sims[:, i] = 0.0
     centres = np.array([_centre(d.box) for d in lines]) if lines else np.zeros((0, 2))
     row = {key: i for i, key in enumerate(keys)}
@@ -526,7 +551,9 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     printed = [d if _norm(d.text) in UNITS else _label_part(d, every, unprinted) for d in lines
                if _norm(d.text) in UNITS or max((similarity(s, d.text) for s in every), default=0) >= 0.8]
     written = unprinted.copy()
-    for d in [*printed, *found.values()]:
+    bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
+    headings = [d for d in lines if is_printed(d.text, bigrams)]
+    for d in [*printed, *found.values(), *headings]:
         x0, y0, x1, y1 = _px(d.box)
         written[max(0, y0) : y1, max(0, x0) : x1] = False
     contract = contract_forms()[form].fields
@@ -581,6 +608,10 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         decor=[Decor(box=_round(c), ruled=True) for c in all_cells])
     reg = Registered(draft, page, rotation, 0.0)
     reg.ink = written  # the page's own dropout: no blank form to subtract  # type: ignore[misc]
+    # Light strokes kept in a field's crop (a thin hyphen) are only those beside its writing: further off,
+    # light ink here is the rules and labels that no blank form was subtracted for (a divider read as 1).
+    faint = ink_mask(page, FAINT_INK) & ~ruled
+    reg.faint_ink = faint & cv2.dilate(written.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)  # type: ignore[misc]
     legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
     era_numbers = len(legend) >= 2
     result = Fallback(draft, reg, found, all_cells, era_numbers, lines)
@@ -593,7 +624,10 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     return result
 
 
-_DATE_PARTS = re.compile(r"(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*$")
+# A day's 日 is often read as 11, H or 口 (a month's 月 as H); an era may be read before the year (令和 / 令);
+# 元年 is year 1.
+_DATE_PARTS = re.compile(r"(明治|大正|昭和|平成|令和|[明大昭平令])?\s*(元|\d{1,3})\s*年\s*(\d{1,2})\s*[月H]\s*(\d{1,2})"
+                         r"\s*(?:日|11|H|口|曰)?\s*$")
 _ERA_LEGEND = re.compile(r"([1-5])\s*[明大昭平令]")  # "1 明治 2 大正 … 5 令和": eras are written as numbers
 _BY_NUMBER = {1: "meiji", 2: "taisho", 3: "showa", 4: "heisei", 5: "reiwa"}
 
@@ -602,14 +636,31 @@ def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | N
     """A date whose era is chosen among printed options (which only a template locates). With a legend of
     era numbers on the page, a leading digit 1–5 is the era; otherwise the latest era that makes it a
     past date, and for a birth date that of someone at least 15 years old."""
-    m = _DATE_PARTS.search(unicodedata.normalize("NFKC", text or ""))
+    text = unicodedata.normalize("NFKC", text or "")
+    m = _DATE_PARTS.search(text)
     if m is None:
+        # 年 lost (the year written in its own box, read run together with the month: 411月20日): the
+        # month is the last two digits when they make one, else the last one, the year what is before.
+        bare = re.search(r"(\d{2,4})\s*[月H]\s*(\d{1,2})\s*(?:日|11|H|口|曰)?\s*$", text)
+        if bare is None:
+            return None
+        run = bare.group(1)
+        for cut in (2, 1):
+            if len(run) > cut and 1 <= int(run[-cut:]) <= 12:
+                found = guess_era(key, f"{run[:-cut]}年{run[-cut:]}月{bare.group(2)}日", era_numbers=era_numbers,
+                                  today=today)
+                if found is not None:
+                    return found
         return None
     today = today or date.today()
-    digits, mo, d = m.group(1), int(m.group(2)), int(m.group(3))
-    if era_numbers and len(digits) >= 2 and int(digits[0]) in _BY_NUMBER:
-        eras: tuple[str, ...] = (_BY_NUMBER[int(digits[0])],)
+    printed, digits, mo, d = m.group(1), m.group(2).replace("元", "1"), int(m.group(3)), int(m.group(4))
+    if printed:  # the era read with it first; it may be one of the printed options, read along
+        eras: tuple[str, ...] = (era_from_token(printed).code, "reiwa", "heisei", "showa")
+    elif era_numbers and len(digits) >= 2 and int(digits[0]) in _BY_NUMBER:
+        eras = (_BY_NUMBER[int(digits[0])],)
         digits = digits[1:]
+        if int(digits) == 0:  # no era year 0: the leading digit was the year's (10年)
+            eras, digits = ("reiwa", "heisei", "showa"), m.group(2)
     else:
         eras = ("reiwa", "heisei", "showa")
     for era in eras:
@@ -775,6 +826,13 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
         if guessed is not None:
             r.value, r.normalized = guessed.isoformat(), True
             r.reasons = [*r.reasons, "元号は推定"]
+    if fb is not None and fb.types.get(r.key) == "month" and not r.normalized and isinstance(r.value, str) \
+            and (m := re.fullmatch(r"(1[0-2]|[1-9])\d", unicodedata.normalize("NFKC", r.value).strip())):
+        # No month over 12: the digit after it is its 月 (or 月分) misread (1月 → 19, 5月 → 50).
+        r.value, r.normalized = int(m.group(1)), True
+        r.reasons = [*r.reasons, "月の後の文字を数字と読んだものとして推定"]
+    if isinstance(r.value, str) and (m := re.fullmatch(r"(.+?)\s+(\S)", r.value)) and m.group(2) in UNITS:
+        r.value = m.group(1)  # a unit printed apart after the value (…市 長) read with it
     r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
     r.review = True
     if FALLBACK_REASON not in r.reasons:
