@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 import yaml
@@ -13,9 +15,14 @@ from yomitori.classify.label_fallback import (
     FALLBACK_CONFIDENCE,
     NOT_FOUND,
     Detected,
+    Fallback,
+    as_fallback,
     draft_yaml,
+    guess_era,
     in_row_order,
+    is_printed,
     locate,
+    printed_bigrams,
     read_fallback,
 )
 from yomitori.classify.page_cnn import CNNVote
@@ -25,6 +32,7 @@ from yomitori.extract import Extractor, WorkPage
 from yomitori.forms_templates import contract_forms, load_template, templates
 from yomitori.forms_templates.contract import UNKNOWN_FORM
 from yomitori.ocr.engine import get_engine
+from yomitori.ocr.fields import FieldResult
 from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
 
@@ -151,3 +159,32 @@ def test_a_clearly_read_title_names_a_form_no_template_registers():
     rough = TitleCue("kyuyo_shiharai_hokokusho", 0.8, "給与支報書（個人明細）", False)
     assert decide(None, 0.3, vote, rough).form == UNKNOWN_FORM
     assert decide(None, 0.3, vote, TitleCue(None, 0.2, "住民票の写し", True)).form == UNKNOWN_FORM
+
+
+def test_dates_read_with_their_era_misread_or_run_together():
+    today = date(2025, 6, 1)
+    assert guess_era("birth_date", "令元年1月8日", today=today) == date(1989, 1, 8)  # 令和 has no 1月8日 in 元年
+    assert guess_era("submitted_date", "令和7年5月1411", today=today) == date(2025, 5, 14)  # 日 read as 11
+    assert guess_era("change_date", "411月20日", today=today) == date(2022, 11, 20)  # 年 lost: 4年11月
+    assert guess_era("change_date", "58月19日", era_numbers=True, today=today) == date(2023, 8, 19)
+    assert guess_era("birth_date", "10年10H9日", era_numbers=True, today=today) == date(1998, 10, 9)
+    assert guess_era("change_date", "月5日", today=today) is None  # no year or month read
+
+
+def test_headings_of_other_layouts_are_printed_matter_in_any_order():
+    bigrams = printed_bigrams("idou_todokede", exclude_layout="municipal_c")
+    assert is_printed("特別微收義務者（給与支払者）", bigrams)  # reordered, one letter misread
+    assert is_printed("(物別徴収を継続する場合)", bigrams)
+    for written in ("有限会社比嘉興業", "東京都世田谷区上祖師谷1丁目24番23号", "経理課野村香織", "取締役比嘉紀子"):
+        assert not is_printed(written, bigrams), written
+
+
+def test_month_read_with_its_suffix_and_a_unit_read_apart():
+    # A draft that has these two fields (any layout's will do: only their types are looked at).
+    fb = Fallback(templates()["idou_todokede/municipal_a"], None)  # type: ignore[arg-type]
+    month = as_fallback(FieldResult("collected_through_month", "19", 0.9, False, normalized=False), fb)
+    assert (month.value, month.normalized, month.review) == (1, True, True)
+    assert month.confidence <= FALLBACK_CONFIDENCE
+    assert as_fallback(FieldResult("collected_through_month", "7a", 0.9, False, normalized=False), fb).value == "7a"
+    town = as_fallback(FieldResult("addressee_municipality", "ふじみ野市 長", 0.9, False), fb)
+    assert town.value == "ふじみ野市"
