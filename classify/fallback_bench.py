@@ -28,6 +28,7 @@ class FallbackScore:
     misregistered: int = 0  # pages of the form registered onto another layout: read with its template
     named_total: int = 0  # non-blank fields on the pages that went to the fallback
     named_right: int = 0
+    filled_blank: int = 0  # blank fields the fallback read a value in
     alone_right: int = 0  # non-blank fields the fallback reads right on every page of the form, registered or not
     misses: list[str] = field(default_factory=list)
 
@@ -69,6 +70,11 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         for f in t.fields:
             want = sample.truth.get(f.key)
             if is_blank(want):
+                # A blank field the fallback fills (a tick on an unticked box) is wrong too, but not scored
+                # by `right` (as in yomitori.bench): counted apart, so that guessing cannot pass unseen.
+                if f.key in alone and not is_blank(alone[f.key].value) and alone[f.key].value != "":
+                    score.filled_blank += 1
+                    score.misses.append(f"seed {s} {f.key}: blank, got a value")
                 continue
             score.total += 1
             score.located += fb is not None and f.key in fb.pending  # not found: in `got` too, for review

@@ -66,7 +66,8 @@ def bench_fallback(
     from .fallback_bench import run
 
     table = Table("held-out layout", "pages", "non-blank fields", "right", "core fields right", "located",
-                  "to fallback", "other layout", "right on fallback", "fallback on every page", "s/page")
+                  "to fallback", "other layout", "right on fallback", "fallback on every page", "blank filled",
+                  "s/page")
     lost: list[str] = []
     for lid in layout or HELD_OUT:
         t0 = time.perf_counter()
@@ -75,7 +76,8 @@ def bench_fallback(
                       f"{r.core_right / max(1, r.core_total):.1%} of {r.core_total}",
                       f"{r.located / max(1, r.total):.1%}", f"{r.named}/{pages}", f"{r.misregistered}/{pages}",
                       f"{r.named_right / max(1, r.named_total):.1%}",
-                      f"{r.alone_right / max(1, r.total):.1%}", f"{(time.perf_counter() - t0) / pages:.1f}")
+                      f"{r.alone_right / max(1, r.total):.1%}", str(r.filled_blank),
+                      f"{(time.perf_counter() - t0) / pages:.1f}")
         lost += [f"{lid} {miss}" for miss in r.misses]
         for miss in r.misses[:8]:
             err.print(f"  {lid} {miss}")

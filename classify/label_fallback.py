@@ -435,6 +435,36 @@ def _drop_dividers(written: np.ndarray, area: Box, printed: np.ndarray, ruled: n
     region &= ~cv2.dilate(ticks, np.ones((3, 3), np.uint8)).astype(bool)
 
 
+def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -> Box | None:
+    """Where a checkbox's mark is: under its label, in its own cell or the cell below, as wide as the label.
+    The box is drawn tight round the writing found there (a tick, a circle, a printout's *), so that the
+    template reader's share of ink tells a mark from specks; with no writing, the whole place (unmarked)."""
+    lx, ly, lw, lh = label.box
+    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    if cell is None:
+        return None
+    x, y, w, h = cell
+    if y + h - (ly + lh) < 3.0:  # no room under the label: the mark is in the cell below
+        cell = _cell_at(lx + lw / 2, y + h + 1.5, all_cells)
+        if cell is None or cell[3] > 12.0:
+            return None
+        x, y, w, h = cell
+        top = y
+    else:
+        top = ly + lh
+    x0, x1 = max(x, lx - 1.5), min(x + w, lx + lw + 1.5)
+    area = (x0, top, x1 - x0, min(y + h, top + 8.0) - top)
+    if area[2] < 2.0 or area[3] < 2.0:
+        return None
+    a0, b0, a1, b1 = _px(area)
+    ys, xs = np.nonzero(written[max(0, b0) : b1, max(0, a0) : a1])
+    if xs.size < MARK_PX:
+        return area
+    bx, by = (max(0, a0) + xs.min()) / PX_PER_MM, (max(0, b0) + ys.min()) / PX_PER_MM
+    bw, bh = (xs.max() - xs.min() + 1) / PX_PER_MM, (ys.max() - ys.min() + 1) / PX_PER_MM
+    return (bx, by, bw, bh)
+
+
 def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequence[Detected]) -> list[Box]:
     """The label's cell cut where another label starts beside it on its row: a rule between two fields
     that the scan lost still has a label on each side of it."""
@@ -578,6 +608,10 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
                                          label_box=_round(label.box),
                                          lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
+    for key, label in found.items():
+        if contract[key].type == "checkbox" and (box := _check_box(label, all_cells, written)) is not None:
+            candidates[key] = [FieldTemplate(key=key, type="checkbox", box=_round(box), label=label.text,
+                                             label_box=_round(label.box))]
     # A numbered row's 個人番号 is often labelled only in the block's heading (16歳未満の扶養親族（フリガナ・氏名・
     # 個人番号）): it is the cell on the row right after the name's.
     for key in list(candidates):
@@ -831,6 +865,9 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
         # No month over 12: the digit after it is its 月 (or 月分) misread (1月 → 19, 5月 → 50).
         r.value, r.normalized = int(m.group(1)), True
         r.reasons = [*r.reasons, "月の後の文字を数字と読んだものとして推定"]
+    if fb is not None and fb.types.get(r.key) == "text" and r.key.endswith("name") and isinstance(r.value, str):
+        # A name has no figures: figures read after it are a neighbour's value its area reached (中 拓也 135,30).
+        r.value = re.sub(r"(\s+[\d,.\s]+)+$", "", r.value)
     if isinstance(r.value, str) and (m := re.fullmatch(r"(.+?)\s+(\S)", r.value)) and m.group(2) in UNITS:
         r.value = m.group(1)  # a unit printed apart after the value (…市 長) read with it
     r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
