@@ -97,7 +97,9 @@ def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for variant, usual in _SPELLINGS.items():
         text = text.replace(variant, usual)
-    return re.sub(r"[\s()（）\[\]【】・:：、,.]", "", text)
+    text = re.sub(r"[\s()（）\[\]【】・:：、,.]", "", text)
+    # A period's ends are printed 自 … 至 or から … まで: a label ending in one compares as the other.
+    return re.sub(r"至$", "まで", re.sub(r"自$", "から", text))
 
 
 def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[str]]:
@@ -167,7 +169,12 @@ def similarity(label: str, text: str) -> float:
         return 0.0
     whole = SequenceMatcher(None, label, t).ratio()
     head = SequenceMatcher(None, label, t[: len(label)]).ratio() * (0.9 if len(t) > len(label) else 1.0)
-    return max(whole, head) if len(label) >= 2 else whole
+    if len(label) < 2:
+        return whole
+    # A label that is only a two-kana particle (から, まで) often ends a longer printed phrase (未徴収期間 自);
+    # a two-kanji one (氏名) ending a line is another field's label (連絡者の係及び氏名).
+    tail = 0.9 if re.fullmatch(r"[ぁ-ゖ]{2}", label) and len(t) > 2 and t.endswith(label) else 0.0
+    return max(whole, head, tail)
 
 
 def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_layout: str | None = None,
