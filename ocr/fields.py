@@ -524,6 +524,8 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
         normalized = False
     else:
         normalized = True
+    if f.type == "phone" and normalized and "-" not in str(value):
+        reasons.append("電話番号の区切りが読み取れません")  # the numbering plan could not group it either
     if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
         variants = ambiguous_variants(value)
         if variants:

@@ -122,9 +122,13 @@ def _shares_ends(a: str, b: str) -> bool:
 
 
 def fix_municipality(text: str) -> str:
-    """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市."""
+    """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市, 茅ケ崎市 → 茅ヶ崎市."""
     if len(text) < 3 or text in municipalities():
         return text
+    spelt = next((m for m in _municipalities_by_suffix(text[-1]) if m.replace("ヶ", "ケ") == text.replace("ヶ", "ケ")),
+                 None)
+    if spelt:
+        return spelt
     found = [m for m in _municipalities_by_suffix(text[-1]) if one_edit(text, m)]
     return found[0] if len(found) == 1 else text
 
@@ -170,7 +174,9 @@ def _city_forms(prefecture: str) -> dict[str, str]:
 def _city(prefecture: str, rest: str) -> tuple[tuple[str, str] | None, str]:
     """((Japan Post's city, as written), rest), the longest name winning; or a unique near miss."""
     forms = _city_forms(prefecture)
-    exact = [f for f in forms if rest.startswith(f)]
+    # ケ and ヶ are one letter to a reader; the name is spelt as Japan Post spells it (龍ケ崎市, 吉野ヶ里町).
+    folded = rest.replace("ヶ", "ケ")
+    exact = [f for f in forms if folded.startswith(f.replace("ヶ", "ケ"))]
     if exact:
         f = max(exact, key=len)
         return (forms[f], f), rest[len(f) :]

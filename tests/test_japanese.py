@@ -180,3 +180,23 @@ def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
     assert read("recipient_name", ["東", "実", "東"]) == "東 実"  # the round seal carries the surname
     assert read("recipient_name", ["東", "実"]) == "東 実"  # a given name is never taken for a seal
     assert read("payer_name", ["株式会社山田商店", "本店"]) == "株式会社山田商店 本店"
+
+
+def test_a_place_name_takes_japan_posts_ke_or_small_ke():
+    from yomitori.ocr.lexicon import fix_municipality, fix_place_names
+
+    # The reader cannot tell ケ from ヶ; the official names differ (吉野ヶ里町 but 龍ケ崎市).
+    assert fix_place_names(fix_address("佐賀県神埼郡吉野ヶ里町田手1808番13号")) == "佐賀県神埼郡吉野ヶ里町田手1808番13号"
+    assert fix_place_names(fix_address("茨城県龍ヶ崎市緑町1-2")) == "茨城県龍ケ崎市緑町1-2"
+    assert fix_municipality("茅ケ崎市") == "茅ヶ崎市" and fix_municipality("龍ヶ崎市") == "龍ケ崎市"
+
+
+def test_a_phone_read_without_its_hyphens_is_grouped_by_the_numbering_plan_or_goes_to_review():
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.fields import _normalized
+
+    f = templates()["idou_todokede/municipal_c"].field("contact_phone")
+    grouped = _normalized(f, "0742551248", 0.999)
+    assert grouped.value == "0742-55-1248" and not grouped.reasons
+    unknown = _normalized(f, "0842154782", 0.999)
+    assert unknown.value == "0842154782" and unknown.review

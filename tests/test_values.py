@@ -362,7 +362,9 @@ def test_postal_code_rejects(raw: str) -> None:
         ("03-5253-5111", "03-5253-5111"),
         ("０３－５２５３－５１１１", "03-5253-5111"),
         ("０３（５２５３）５１１１", "03-5253-5111"),
-        ("0352535111", "0352535111"),  # no grouping invented
+        # No separator on paper or none read (a thin hyphen lost to a scan): grouped as the numbering plan
+        # groups it, and a number the plan does not know is left ungrouped.
+        ("0352535111", "03-5253-5111"), ("0742551248", "0742-55-1248"), ("0842154782", "0842154782"),
         ("090-1234-5678", "090-1234-5678"),
         ("045 671 2121", "045-671-2121"),
         ("03‐5253‐5111", "03-5253-5111"),

@@ -99,6 +99,7 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
                     break
             else:  # too few fields to judge the curve's tail: only sure agreement passes
                 thresholds[c] = m.sure[c][1] if c in m.sure else 1.0
+            thresholds[c] = max(thresholds[c], pol.min_confidence)
         out[g] = GroupModel(m.coef, m.intercept, thresholds, m.sure)
     return GateModel(out, meta)
 

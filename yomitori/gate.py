@@ -41,6 +41,7 @@ class Policy:
     group_of: dict[str, str]
     mark_threshold: float
     review_on: frozenset[str]
+    min_confidence: float
 
     def group(self, value_type: str) -> str:
         return self.group_of.get(value_type, "text")
@@ -54,7 +55,7 @@ def policy() -> Policy:
     raw = yaml.safe_load(resources.files("yomitori").joinpath("gate_policy.yaml").read_text(encoding="utf-8"))
     group_of = {t: g for g, types in raw["groups"].items() for t in types}
     return Policy(dict(raw["target_residual_error"]), frozenset(raw["critical_types"]), group_of,
-                  float(raw["mark_threshold"]), frozenset(raw["review_on_findings"]))
+                  float(raw["mark_threshold"]), frozenset(raw["review_on_findings"]), float(raw["min_confidence"]))
 
 
 def _logit(p: float) -> float:

@@ -235,7 +235,18 @@ def normalize_phone(raw: str) -> str:
     n = len(s.replace("-", ""))
     if not s.startswith("0") or not 10 <= n <= 11:
         raise NormalizationError("phone", f"電話番号は0で始まる10桁か11桁です（{n}桁あります）")
-    return s
+    return s if "-" in s else _grouped(s)
+
+
+def _grouped(digits: str) -> str:
+    """A number written (or read) without separators, grouped as the numbering plan groups it (0742-55-1248:
+    a 4-digit area code); a number the plan does not know is left as it is."""
+    import phonenumbers
+
+    number = phonenumbers.parse(digits, "JP")
+    if not phonenumbers.is_valid_number(number):
+        return digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def normalize_checkbox(raw: str | bool | None) -> bool:
