@@ -185,3 +185,31 @@ def test_sure_agreement_is_stated_at_its_observed_rate_and_passes_while_a_small_
     kana = model.groups["kana"]
     assert kana.sure == {} and kana.thresholds == {"critical": 1.0, "standard": 1.0}
     assert GateModel.from_json(model.to_json()) == model
+
+
+def test_refit_pools_the_fields_of_several_calibration_folders(tmp_path):
+    from rich.console import Console
+
+    from yomitori.calibrate import ROWS_FILE, run_calibration
+    from yomitori.errors import YomitoriError
+
+    rng = np.random.default_rng(5)
+    for name, n in (("a", 2500), ("b", 1500)):
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = [_row("amount", "number", agree=True, letter=0.97, right=True) for _ in range(n)]
+        rows += [_row("amount", "number", agree=False, letter=p, right=bool(rng.uniform() < p))
+                 for p in rng.uniform(0.3, 0.99, 300)]
+        (folder / ROWS_FILE).write_text(json.dumps(rows), encoding="utf-8")
+    out = tmp_path / "gate.json"
+    quiet = Console(file=open(tmp_path / "log.txt", "w"))  # noqa: SIM115
+    alone = run_calibration(pages=1, seed=1, workers=1, out=out, console=quiet, scans=tmp_path / "a", refit=True)
+    both = run_calibration(pages=1, seed=1, workers=1, out=out, console=quiet, scans=tmp_path / "a", refit=True,
+                           also=[tmp_path / "b"])
+    assert both.meta["fields"] == alone.meta["fields"] + 1800
+    # 4,000 sure fields all right claim a smaller error than 2,500 do.
+    assert both.groups["number"].sure["critical"][1] > alone.groups["number"].sure["critical"][1]
+    assert GateModel.from_json(out.read_text(encoding="utf-8")) == both
+    with pytest.raises(YomitoriError, match="no calibration run"):
+        run_calibration(pages=1, seed=1, workers=1, out=out, console=quiet, scans=tmp_path / "a", refit=True,
+                        also=[tmp_path / "missing"])

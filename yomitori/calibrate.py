@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -120,20 +121,17 @@ def sure_segment(rows: list[Row], target: float) -> tuple[float, float] | None:
 
 
 def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: Console,
-                    scans: Path | None = None, refit: bool = False) -> GateModel:
+                    scans: Path | None = None, refit: bool = False, also: Sequence[Path] = ()) -> GateModel:
     """Generate (or reuse, from `scans`) the calibration pages, read them, fit the gate.
 
-    `refit` fits again on what a previous run with the same `scans` read (after a policy change)."""
+    `refit` fits again on what previous runs with `scans` read (after a policy change); `also` adds the
+    fields read in other such folders (calibration sets of other seeds) to the fit."""
+    extra = [row for folder in also for row in _saved_rows(folder)]
     if refit:
-        if scans is None or not (scans / "calibration-rows.json").is_file():
+        if scans is None:
             raise YomitoriError("--refit needs --scans with a previous calibration run in it")
-        saved = json.loads((scans / "calibration-rows.json").read_text())
-        if saved and len(saved[0]) != len(Row._fields):
-            raise YomitoriError("the saved calibration rows are from an older version; run without --refit")
-        rows = [Row(t, g, tuple(x), *rest) for t, g, x, *rest in saved]
-        index = next(scans.glob("calibration-*.jsonl"), None)
-        n_pages = len(index.read_text(encoding="utf-8").splitlines()) if index else 0
-        return _fit_and_report(rows, n_pages, pages, seed, out, console)
+        rows = _saved_rows(scans) + extra
+        return _fit_and_report(rows, _page_count(scans, *also), pages, seed, out, console)
     with tempfile.TemporaryDirectory(prefix="yomitori-calibrate-") as tmp:
         folder = scans or Path(tmp)
         truths = _pages(folder, pages, seed, workers, console)
@@ -142,10 +140,27 @@ def run_calibration(*, pages: int, seed: int, workers: int, out: Path, console: 
             results = list(pool.run(files))
     rows = collect(results, truths)
     if scans is not None:  # what was read, kept so the model can be refitted without reading again
-        (scans / "calibration-rows.json").write_text(json.dumps(rows), encoding="utf-8")
+        (scans / ROWS_FILE).write_text(json.dumps(rows), encoding="utf-8")
     if not rows:
         raise YomitoriError("no read fields to calibrate on; is the second reader installed?")
-    return _fit_and_report(rows, len(files), pages, seed, out, console)
+    return _fit_and_report(rows + extra, len(files) + _page_count(*also), pages, seed, out, console)
+
+
+ROWS_FILE = "calibration-rows.json"
+
+
+def _saved_rows(folder: Path) -> list[Row]:
+    if not (folder / ROWS_FILE).is_file():
+        raise YomitoriError(f"{folder} holds no calibration run (no {ROWS_FILE})")
+    saved = json.loads((folder / ROWS_FILE).read_text())
+    if saved and len(saved[0]) != len(Row._fields):
+        raise YomitoriError(f"the calibration rows in {folder} are from an older version; read them again")
+    return [Row(t, g, tuple(x), *rest) for t, g, x, *rest in saved]
+
+
+def _page_count(*folders: Path) -> int:
+    return sum(len(index.read_text(encoding="utf-8").splitlines())
+               for folder in folders for index in folder.glob("calibration-*.jsonl"))
 
 
 def _fit_and_report(rows: list[Row], n_pages: int, pages: int, seed: int, out: Path, console: Console) -> GateModel:

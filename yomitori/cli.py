@@ -110,6 +110,8 @@ def calibrate(
     workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
     scans: Annotated[Path | None, typer.Option(help="keep the generated pages here (and reuse them)")] = None,
     refit: Annotated[bool, typer.Option(help="fit again on what the last run with --scans read")] = False,
+    also: Annotated[list[Path] | None, typer.Option(help="also fit on the fields read in this earlier --scans "
+                                                      "folder (another seed); repeatable")] = None,
 ) -> None:
     """Fit the confidence gate on generated pages; writes models/gate.json and prints a reliability table."""
     from yomitori.calibrate import CALIBRATION_SEEDS, run_calibration
@@ -118,7 +120,8 @@ def calibrate(
     if not CALIBRATION_SEEDS <= seed < 1_000_000 - pages:
         raise typer.BadParameter("calibration seeds lie in 100,000–999,999 (the benchmark uses the ones above)")
     out = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
-    run_calibration(pages=pages, seed=seed, workers=workers, out=out, console=err, scans=scans, refit=refit)
+    run_calibration(pages=pages, seed=seed, workers=workers, out=out, console=err, scans=scans, refit=refit,
+                    also=also or [])
 
 
 @app.command()
