@@ -126,14 +126,19 @@ def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[s
     return {k: {s for s in v if s} for k, v in found.items()}
 
 
-def printed_bigrams(form: str, *, exclude_layout: str | None = None) -> set[str]:
-    """Every pair of adjacent characters in the form's printed wording other than its labels: the other
-    layouts' headings and notes (特別徴収義務者（給与支払者）, 新しい勤務先（…）) and the form's title."""
+def printed_texts(form: str, *, exclude_layout: str | None = None) -> list[str]:
+    """The form's printed wording other than its labels: the other layouts' headings and notes
+    (特別徴収義務者（給与支払者）, 新しい勤務先（…）) and the form's title, normalized."""
     texts = [contract_forms()[form].label]
     for t in templates().values():
         if t.form == form and t.layout != exclude_layout:
             texts += [t.title, *(d.text for d in t.decor if d.text)]
-    return {n[i : i + 2] for text in texts if (n := _norm(text)) for i in range(len(n) - 1)}
+    return [n for text in texts if len(n := _norm(text)) >= 2]
+
+
+def printed_bigrams(form: str, *, exclude_layout: str | None = None) -> set[str]:
+    """Every pair of adjacent characters in the form's printed wording other than its labels."""
+    return {n[i : i + 2] for n in printed_texts(form, exclude_layout=exclude_layout) for i in range(len(n) - 1)}
 
 
 def is_printed(text: str, bigrams: set[str]) -> bool:
@@ -185,10 +190,17 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
     keys = list(words)
     sims = np.array([[max(similarity(s, d.text) for s in words[key]) for d in lines] for key in keys])
     every = {s for v in words.values() for s in v if len(s) >= 2}
+    headings = printed_texts(form, exclude_layout=exclude_layout)
     bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
     for i, d in enumerate(lines):
-        # A heading (給与所得者 over its block) is no label, though it begins like one (給与所得者 氏名).
-        if is_heading(d.text, every) or (is_printed(d.text, bigrams) and sims[:, i].max(initial=0.0) < 0.9):
+        # A heading (給与所得者 over its block) is no label, though it begins like one (給与所得者 氏名): it
+        # reads as a heading the other layouts print, and more so than as any label.
+        t = _norm(d.text)
+        heading = max((SequenceMatcher(None, h, t).ratio() for h in headings), default=0.0) if t else 0.0
+        # A line worded mostly as the headings are (in any order) is one unless it reads well as a label.
+        best = sims[:, i].max(initial=0.0)
+        if is_heading(d.text, every) or (heading >= 0.9 and heading > best) or (
+                best < 0.75 and is_printed(d.text, bigrams)):
             sims[:, i] = 0.0
     centres = np.array([_centre(d.box) for d in lines]) if lines else np.zeros((0, 2))
     row = {key: i for i, key in enumerate(keys)}
