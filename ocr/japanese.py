@@ -42,8 +42,9 @@ _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
 _ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳",
                                    "黑": "黒"})
-# 丁目 after a block number: 目 loses a stroke (日, 月) and 丁 its hook (T) on a poor scan; 丁日 is no word.
-_CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下]\s*[目日月HＨ](?=\s*\d)")
+# 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
+# top (T, J, 了, 厂, 下); between digits none of these pairs is a word.
+_CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下了厂JＪ亅]\s*[目日月自HＨ](?=\s*\d)")
 # A single katakana between kanji is the kanji it looks like (第ニビル → 第二ビル, 山ロ → 山口), and one of
 # those kanji inside a katakana word is the katakana (口イヤル → ロイヤル). Only pairs that look alike.
 _KATAKANA_TO_KANJI = {"ニ": "二", "ロ": "口", "エ": "工", "ハ": "八", "タ": "夕", "ト": "卜"}  # not カ: 三カ月

@@ -35,7 +35,8 @@ def test_fix_text(read, fixed):
 @pytest.mark.parametrize(
     ("read", "fixed"),
     [("春里町1丁日16番", "春里町1丁目16番"), ("栄町6T目28番", "栄町6丁目28番"), ("白石2丁月12番", "白石2丁目12番"),
-     ("日本橋一丁目", "日本橋一丁目")],
+     ("日本橋一丁目", "日本橋一丁目"), ("南栄7了H7-11", "南栄7丁目7-11"), ("小谷田2厂目30-10", "小谷田2丁目30-10"),
+     ("駅南町2丁自4番6号", "駅南町2丁目4番6号"), ("北浦2J目20番5号", "北浦2丁目20番5号")],
 )
 def test_chome(read, fixed):
     assert fix_address(read) == fixed
@@ -186,7 +187,8 @@ def test_a_place_name_takes_japan_posts_ke_or_small_ke():
     from yomitori.ocr.lexicon import fix_municipality, fix_place_names
 
     # The reader cannot tell ケ from ヶ; the official names differ (吉野ヶ里町 but 龍ケ崎市).
-    assert fix_place_names(fix_address("佐賀県神埼郡吉野ヶ里町田手1808番13号")) == "佐賀県神埼郡吉野ヶ里町田手1808番13号"
+    address = "佐賀県神埼郡吉野ヶ里町田手1808番13号"
+    assert fix_place_names(fix_address(address)) == address
     assert fix_place_names(fix_address("茨城県龍ヶ崎市緑町1-2")) == "茨城県龍ケ崎市緑町1-2"
     assert fix_municipality("茅ケ崎市") == "茅ヶ崎市" and fix_municipality("龍ヶ崎市") == "龍ケ崎市"
 
