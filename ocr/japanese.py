@@ -36,7 +36,8 @@ _DIGIT_DASH = re.compile(r"(?<=\d)[‐−—―ー一－](?=\d)")
 _KANJI = r"\u4E00-\u9FFF\u3005"
 # The long-vowel mark only follows kana, so ー after a kanji is the kanji 一 (第一ビル read as 第ービル).
 _ONE_AFTER_KANJI = re.compile(rf"(?<=[{_KANJI}])ー")
-# Place names write the counter ケ between kanji (龍ケ崎, 緑ケ丘); Japan Post's data uses the large ケ.
+# Place names write the counter ケ between kanji (龍ケ崎, 緑ケ丘): Japan Post's data mostly uses the large ケ, and
+# where it spells a name with ヶ (吉野ヶ里町) the place-name lexicon puts that back.
 _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.

@@ -125,8 +125,7 @@ def fix_municipality(text: str) -> str:
     """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市, 茅ケ崎市 → 茅ヶ崎市."""
     if len(text) < 3 or text in municipalities():
         return text
-    spelt = next((m for m in _municipalities_by_suffix(text[-1]) if m.replace("ヶ", "ケ") == text.replace("ヶ", "ケ")),
-                 None)
+    spelt = next((m for m in _municipalities_by_suffix(text[-1]) if _same_ke(m) == _same_ke(text)), None)
     if spelt:
         return spelt
     found = [m for m in _municipalities_by_suffix(text[-1]) if one_edit(text, m)]
@@ -171,12 +170,16 @@ def _city_forms(prefecture: str) -> dict[str, str]:
     return forms
 
 
+def _same_ke(text: str) -> str:
+    """ケ and ヶ are one letter to a reader; a place name is spelt as Japan Post spells it (龍ケ崎市, 吉野ヶ里町)."""
+    return text.replace("ヶ", "ケ")
+
+
 def _city(prefecture: str, rest: str) -> tuple[tuple[str, str] | None, str]:
     """((Japan Post's city, as written), rest), the longest name winning; or a unique near miss."""
     forms = _city_forms(prefecture)
-    # ケ and ヶ are one letter to a reader; the name is spelt as Japan Post spells it (龍ケ崎市, 吉野ヶ里町).
-    folded = rest.replace("ヶ", "ケ")
-    exact = [f for f in forms if folded.startswith(f.replace("ヶ", "ケ"))]
+    folded = _same_ke(rest)
+    exact = [f for f in forms if folded.startswith(_same_ke(f))]
     if exact:
         f = max(exact, key=len)
         return (forms[f], f), rest[len(f) :]

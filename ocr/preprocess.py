@@ -33,6 +33,7 @@ FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
 FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
 DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matter may be and still go
 SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
+INK = (0.62, 170)  # ink: darker than this share of the paper's brightness, and than this gray (see ink_mask)
 FAINT_INK = (0.72, 185)  # light strokes a field crop keeps beside the ink (see Registered.faint_ink)
 
 
@@ -101,7 +102,7 @@ def to_working(rgb: np.ndarray) -> np.ndarray:
     return drop_red(rgb) if rgb.ndim == 3 else rgb
 
 
-def ink_mask(gray: np.ndarray, darkness: tuple[float, int] = (0.62, 170)) -> np.ndarray:
+def ink_mask(gray: np.ndarray, darkness: tuple[float, int] = INK) -> np.ndarray:
     """Dark pixels relative to this page's paper, robust to off-white paper and faint scans: darker than
     `darkness` = (share of the paper's brightness, absolute cap)."""
     paper = float(np.percentile(gray[:: 4, :: 4], 90))
@@ -279,7 +280,7 @@ def _coverage(ref_ink: np.ndarray, page_ink: np.ndarray) -> float:
     return float((ref_ink & grown).sum() / total) if total else 0.0
 
 
-def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate, darkness: tuple[float, int] = (0.62, 170)) -> np.ndarray:
+def filled_ink(registered_gray: np.ndarray, t: LayoutTemplate, darkness: tuple[float, int] = INK) -> np.ndarray:
     """Form dropout: the page's ink (see ink_mask) minus the blank form's printed matter, minus specks."""
     _, _, grown = reference(t)
     ink = ink_mask(registered_gray, darkness) & ~grown

@@ -21,7 +21,16 @@ from yomitori.bench import is_blank
 from yomitori.errors import YomitoriError
 from yomitori.extract import ExtractionPool, PageResult
 from yomitori.forms_templates import templates
-from yomitori.gate import FEATURES, GateModel, GroupModel, fit_group, pick_threshold, policy, sure_agreement
+from yomitori.gate import (
+    FEATURES,
+    GateModel,
+    GroupModel,
+    fit_group,
+    keys_sent_to_review,
+    pick_threshold,
+    policy,
+    sure_agreement,
+)
 from yomitori.gate_report import print_reliability, reliability
 
 CALIBRATION_SEEDS = 100_000
@@ -52,7 +61,7 @@ def collect(results: list[PageResult], truths: dict[str, dict]) -> list[Row]:
         layout = templates().get(f"{t['form']}/{t['layout']}")
         if layout is None or r.form != t["form"]:
             continue
-        named = {k for f in r.findings or () if f.severity in pol.review_on for k in f.fields}
+        named = keys_sent_to_review(r.findings or ())
         for f in layout.fields:
             got = r.fields.get(f.key)
             if got is None or not got.read or not got.gate_features:
@@ -85,10 +94,10 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
             if found:
                 sure[c] = found
         models[group] = GroupModel(tuple(float(c) for c in coef), intercept, {}, sure)
-    p = np.array([models[r.group].probability(r.features, pol.criticality(r.type)) for r in rows])
+    crit = np.array([pol.criticality(r.type) for r in rows])
+    p = np.array([models[r.group].probability(r.features, c) for r, c in zip(rows, crit, strict=True)])
     right = np.array([r.right for r in rows], bool)
     group = np.array([r.group for r in rows])
-    crit = np.array([pol.criticality(r.type) for r in rows])
     free = ~np.array([r.forced for r in rows], bool)
     out: dict[str, GroupModel] = {}
     for g, m in models.items():

@@ -181,14 +181,17 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
         criticality = pol.criticality(value_type)
         f.confidence = group.probability(f.gate_features, criticality)
         f.review = f.confidence < group.thresholds[criticality] or bool(f.reasons)
-    for finding in findings:
-        if finding.severity not in pol.review_on:
-            continue
-        for key in finding.fields:
-            if key in fields:
-                fields[key].review = True
+    for key in keys_sent_to_review(findings):
+        if key in fields:
+            fields[key].review = True
     _share_identity_doubts(form, fields)
     return findings
+
+
+def keys_sent_to_review(findings: Sequence[Finding]) -> set[str]:
+    """The fields that findings of the policy's review severities name: they go to review whatever their confidence."""
+    review_on = policy().review_on
+    return {key for finding in findings if finding.severity in review_on for key in finding.fields}
 
 
 def _share_identity_doubts(form: str, fields: MutableMapping[str, FieldResult]) -> None:
