@@ -24,11 +24,13 @@ CHINESE_TO_JAPANESE = str.maketrans({
 
 # Characters with a common and a variant form, both used in Japanese names (and the resident
 # register keeps them apart). Reading one of these in a name needs a person's eye.
-NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
-    "高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌", "桜櫻", "広廣",
-    "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐", "増增", "穂穗", "黒黑",
-))
+# The first of each group is the common form.
+_VARIANT_GROUPS = ("高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌",
+                   "桜櫻", "広廣", "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
+                   "増增", "穂穗", "黒黑")
+NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in _VARIANT_GROUPS)
 _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
+_COMMON_FORM = str.maketrans({c: g[0] for g in _VARIANT_GROUPS for c in g[1:]})
 
 _KATAKANA = r"\u30A1-\u30FA"
 _LONG_VOWEL_LOOKALIKES = re.compile(rf"(?<=[{_KATAKANA}ー])[一\-－‐−—―ｰ](?=[{_KATAKANA}ー]|$)")
@@ -113,3 +115,8 @@ def fix_kana(text: str) -> str:
 def ambiguous_variants(text: str) -> list[str]:
     """Characters of a name that have variant forms a recognizer may have folded together."""
     return [c for c in text if c in _VARIANT_OF]
+
+
+def standard_forms(text: str) -> str:
+    """Each variant letter in its common form (髙橋 → 高橋): for looking a name up, never for the value."""
+    return text.translate(_COMMON_FORM)

@@ -44,7 +44,7 @@ def test_fit_group_learns_that_agreement_means_right():
     agree = rng.uniform(0, 1, n) < 0.8
     right = np.where(agree, rng.uniform(0, 1, n) < 0.99, rng.uniform(0, 1, n) < 0.4)
     x = np.column_stack([np.where(agree, 1.0, 0.0) * 0 + rng.normal(3, 1, n), np.zeros(n), agree.astype(float),
-                         np.zeros(n), np.zeros(n), np.ones(n), np.ones(n)])
+                         np.zeros(n), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, len(FEATURES) - 7))])
     coef, intercept = fit_group(x, right.astype(float))
     m = GroupModel(tuple(coef), intercept, {})
     p_agree = np.mean([m.probability(v) for v in x[agree]])
@@ -185,6 +185,27 @@ def test_sure_agreement_is_stated_at_its_observed_rate_and_passes_while_a_small_
     kana = model.groups["kana"]
     assert kana.sure == {} and kana.thresholds == {"critical": 1.0, "standard": 1.0}
     assert GateModel.from_json(model.to_json()) == model
+
+
+def test_kana_a_dictionary_reading_vouches_for_pass_on_their_own_sure_agreement():
+    from yomitori.calibrate import Row, fit
+
+    rng = np.random.default_rng(4)
+    confirmed = FEATURES.index("confirmed")
+
+    def kana(right: bool, vouched: bool) -> Row:
+        row = _row("kana", "kana", agree=True, letter=0.995, right=right)
+        return row._replace(features=tuple(1.0 if i == confirmed and vouched else v
+                                           for i, v in enumerate(row.features)))
+
+    # Agreeing kana are right 96 % of the time; those that are a reading of the name beside them, always.
+    rows = [kana(bool(rng.uniform() < 0.9), vouched=False) for _ in range(600)]
+    rows += [kana(True, vouched=True) for _ in range(2000)]
+    model = fit(rows, {}).groups["kana"]
+    assert model.sure == {} and model.sure_confirmed["standard"][0] == 0.9
+    assert model.probability(kana(True, vouched=True).features) >= model.thresholds["standard"]
+    assert model.probability(kana(True, vouched=False).features) < model.thresholds["standard"]
+    assert GateModel.from_json(GateModel({"kana": model}, {}).to_json()).groups["kana"] == model
 
 
 def test_refit_pools_the_fields_of_several_calibration_folders(tmp_path):

@@ -34,6 +34,7 @@ from yomitori.gate import (
 from yomitori.gate_report import print_reliability, reliability
 
 CALIBRATION_SEEDS = 100_000
+_CONFIRMED = FEATURES.index("confirmed")
 MIN_EXPECTED_ERRORS = 2  # a subset must be big enough to show this many errors at the target rate
 
 
@@ -88,12 +89,14 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
         mine = [r for r in rows if r.group == group]
         x, y = np.array([r.features for r in mine], float), np.array([r.right for r in mine], float)
         coef, intercept = fit_group(x, y)
-        sure = {}
+        sure, sure_confirmed = {}, {}
         for c, target in pol.targets.items():
-            found = sure_segment([r for r in mine if not r.forced and pol.criticality(r.type) == c], target)
-            if found:
+            free = [r for r in mine if not r.forced and pol.criticality(r.type) == c]
+            if found := sure_segment(free, target):
                 sure[c] = found
-        models[group] = GroupModel(tuple(float(c) for c in coef), intercept, {}, sure)
+            if found := sure_segment([r for r in free if r.features[_CONFIRMED] == 1.0], target):
+                sure_confirmed[c] = found
+        models[group] = GroupModel(tuple(float(c) for c in coef), intercept, {}, sure, sure_confirmed)
     crit = np.array([pol.criticality(r.type) for r in rows])
     p = np.array([models[r.group].probability(r.features, c) for r, c in zip(rows, crit, strict=True)])
     right = np.array([r.right for r in rows], bool)
@@ -108,9 +111,9 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
                     thresholds[c] = pick_threshold(p[subset], right[subset], target)
                     break
             else:  # too few fields to judge the curve's tail: only sure agreement passes
-                thresholds[c] = m.sure[c][1] if c in m.sure else 1.0
+                thresholds[c] = min(m.sure_probabilities(c), default=1.0)
             thresholds[c] = max(thresholds[c], pol.min_confidence)
-        out[g] = GroupModel(m.coef, m.intercept, thresholds, m.sure)
+        out[g] = GroupModel(m.coef, m.intercept, thresholds, m.sure, m.sure_confirmed)
     return GateModel(out, meta)
 
 
@@ -187,7 +190,8 @@ def _fit_and_report(rows: list[Row], n_pages: int, pages: int, seed: int, out: P
     for g, m in model.groups.items():
         passed = by_group.get(g, [])
         err = (len(passed) - sum(passed)) / len(passed) if passed else 0.0
-        sure = "".join(f"sure agreement ({c}) at ≥ {at}: {p:.5f}, " for c, (at, p) in m.sure.items())
+        sure = "".join(f"sure agreement ({c}{', confirmed' if table is m.sure_confirmed else ''}) at ≥ {at}: "
+                       f"{p:.5f}, " for table in (m.sure, m.sure_confirmed) for c, (at, p) in table.items())
         console.print(f"{g}: thresholds {m.thresholds}, {sure}straight-through {len(passed)} fields, "
                       f"wrong among them {err * 100:.3f}%")
     console.print(f"wrote {out} ({len(rows)} read fields from {n_pages} pages)")

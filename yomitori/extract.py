@@ -22,6 +22,7 @@ from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
+from yomitori.name_readings import KANA_SUFFIX, fitting_reading, nearest_reading
 from yomitori.ocr.engine import RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import to_working
@@ -125,6 +126,7 @@ class Extractor:
                         field_result.second_confidences = other.char_confidences or (other.raw_confidence,)
                 result.fields[key] = field_result
                 cursor += n
+            _fit_readings_to_names(result.fields)
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
                 result.findings = apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
@@ -142,6 +144,25 @@ def _better(other: FieldResult, first: FieldResult) -> bool:
         return False
     return min(other.char_confidences, default=other.raw_confidence) > min(
         first.char_confidences, default=first.raw_confidence)
+
+
+def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
+    """Each フリガナ read beside a name: spaced as the name is when it is a reading of it; with one misread kana
+    put right (and a reason, so a person confirms it) when exactly one reading of the name is that close."""
+    for key, f in fields.items():
+        name = fields.get(key.removesuffix(KANA_SUFFIX)) if key.endswith(KANA_SUFFIX) else None
+        if name is None or not isinstance(name.value, str) or not isinstance(f.value, str):
+            continue
+        if (spaced := fitting_reading(name.value, f.value)) is not None:
+            f.value = spaced
+        elif (fixed := nearest_reading(name.value, f.value)) is not None:
+            f.value = fixed
+            f.reasons.append("フリガナの1字を氏名の読みに合わせて直しました")
+            f.review = True
+        if isinstance(f.second, str) and (spaced := fitting_reading(name.value, f.second)) is not None:
+            f.second = spaced
+        if f.agreement is not None:
+            f.agreement = f.second == f.value
 
 
 def second_reader(engine: RecognitionEngine) -> RecognitionEngine | None:

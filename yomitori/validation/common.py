@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+from yomitori.name_readings import KANA_SUFFIX, fits
 from yomitori.validation.findings import ERROR, WARNING, Doc, Finding
 from yomitori.validation.postal import (
     address_places,
@@ -81,6 +82,33 @@ def _register_postal(form: str, code_key: str, address_key: str) -> None:
 for _form, _pairs in POSTAL_PAIRS.items():
     for _code_key, _address_key in _pairs:
         _register_postal(_form, _code_key, _address_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names and their フリガナ.
+NAMED_PEOPLE = {
+    HOKOKUSHO: ("recipient_name", "spouse_name",
+                *(f"{who}_{i}_name" for who in ("dependent", "under16") for i in range(1, 5))),
+    IDOU: ("employee_name",),
+}
+
+
+def _register_reading(form: str, name_key: str) -> None:
+    def name_reading(doc: Doc) -> Iterator[Finding]:
+        """A フリガナ that is a dictionary reading of the name beside it is vouched for by the name. One that is not
+        is no error: many names are read in ways no dictionary lists."""
+        name, kana = doc.text(name_key), doc.text(name_key + KANA_SUFFIX)
+        if name and kana and fits(name, kana):
+            doc.confirm(name_key + KANA_SUFFIX)
+        yield from ()
+
+    name_reading.__name__ = f"reading_{name_key}"
+    rule(form, name_key, name_key + KANA_SUFFIX)(name_reading)
+
+
+for _form, _names in NAMED_PEOPLE.items():
+    for _name_key in _names:
+        _register_reading(_form, _name_key)
 
 
 # ---------------------------------------------------------------------------------------------
