@@ -60,14 +60,17 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
         # A new layout of a known form: its title is not where any template prints it, and the quick band read
         # may have taken handwriting for the title. Look for it among every detected line of the top band.
         cue = _title_by_detection(gray, vote, layouts, engine) or cue
-    if reg is None and best is not None and match.score >= WEAK_MATCH and cue.form == best.template.form \
+    if reg is None and best is not None and match.score >= WEAK_MATCH and match.rules_fit \
+            and cue.form == best.template.form \
             and (vote.probs.get(best.template.id, 0.0) >= CNN_NAMES or cue.similarity >= TITLE_ALONE):
         # A faint or damaged scan: its frame registers but less of the blank form's ink is found. The layout
         # stands when its title is read where this layout prints it, and either the CNN names exactly it or
-        # the title reads word for word (a noisy 200-dpi fax the CNN took for a stranger at 0.999).
+        # the title reads word for word (a noisy 200-dpi fax the CNN took for a stranger at 0.999). Never when
+        # the page has ruled lines the layout does not print: another layout of the same form has the same title.
         reg = best
     signals: dict[str, object] = {
-        "registration": {"layout": match.best.template.id if match.best else None, "score": round(match.score, 4)},
+        "registration": {"layout": match.best.template.id if match.best else None, "score": round(match.score, 4),
+                         "rules": None if match.rules is None else round(match.rules, 3)},
         "cnn": {k: round(v, 4) for k, v in vote.probs.items()},
         "title": {"form": cue.form, "similarity": round(cue.similarity, 3), "foreign": cue.foreign},
     }
