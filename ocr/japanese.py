@@ -59,6 +59,8 @@ _KANJI_IN_KATAKANA = re.compile(
 )
 # Between two kanji a point is the middle dot of a list (給料・賞与), never a decimal point.
 _DOT_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])[.．](?=[{_KANJI}])")
+# A gap read beside a thousands comma is the comma's own white space (14 ,150円): a number has no space in it.
+_SPACE_AT_COMMA = re.compile(r"(?<=\d)\s+(?=[,，]\d{3}(?!\d))|(?<=\d[,，])\s+(?=\d{3}(?!\d))")
 # Yen amounts have no decimals: 30.000円 is 30,000円 with the comma read as a point.
 _YEN_POINT = re.compile(r"(?<=\d)[.．](?=\d{3}(?:[,.．]\d{3})*円)")
 
@@ -72,7 +74,7 @@ def fix_text(text: str) -> str:
     text = _ONE_AFTER_KANJI.sub("一", text)
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
     text = text.replace("第ニ", "第二")  # an ordinal: 第二ビル
-    text = _YEN_POINT.sub(",", text)
+    text = _SPACE_AT_COMMA.sub("", _YEN_POINT.sub(",", text))
     text = _DOT_BETWEEN_KANJI.sub("・", text)
     return _DIGIT_DASH.sub("-", text)
 

@@ -219,3 +219,35 @@ def _town(prefecture: str, city: str, rest: str) -> str:
         t, n = min(found, key=lambda tn: abs(tn[1] - len(tn[0])))
         return t + rest[n:]
     return rest
+
+
+# Letters no address, name or 種別 is written with: a reading that has one broke a letter into marks (三 → :).
+_STRAY = re.compile(r"[:;|!?_~^<>{}\[\]\\]")
+# 丁目 follows a block number: 東谷山丁目 lost the digit before it.
+_CHOME_WITHOUT_NUMBER = re.compile(r"(?<![\d一二三四五六七八九十])丁目")
+
+
+def plausibility(key: str, text: str) -> int:
+    """How many checks of its kind a text field's reading passes: the names of an address that Japan Post
+    knows as read, a known 種別, and no stray marks. Two readers that disagree are judged by it first."""
+    score = -len(_STRAY.findall(text))
+    if key == "payment_type":
+        score += text in PAYMENT_TYPES
+    elif "address" in key:
+        score += _known_levels(text) - len(_CHOME_WITHOUT_NUMBER.findall(text))
+    return score
+
+
+def _known_levels(address: str) -> int:
+    """0–3: whether the prefecture, the municipality and the 町域 are, as read, names Japan Post knows."""
+    prefecture = next((p for p in gazetteer() if address.startswith(p)), None)
+    if prefecture is None:
+        return 0
+    rest = address[len(prefecture) :]
+    forms = _city_forms(prefecture)
+    city = max((f for f in forms if rest.startswith(f)), key=len, default=None)
+    if city is None:
+        return 1
+    rest = rest[len(city) :]
+    towns = gazetteer()[prefecture].get(forms[city], frozenset())
+    return 3 if any(rest.startswith(t.removeprefix("大字")) for t in towns) else 2

@@ -130,3 +130,20 @@ def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
     plan = plan_field(Registered(t, np.asarray(page), 0, 1.0), f)
     readings = extractor.engine.recognize([ln.image for ln in plan.lines], [ln.charset for ln in plan.lines])
     assert plan.finish(readings).value == "0742-55-1248"
+
+
+def test_when_the_readers_disagree_a_known_town_or_payment_type_beats_a_surer_broken_reading():
+    from yomitori.extract import _better
+    from yomitori.ocr.fields import FieldResult
+
+    def reading(key, value, conf):
+        return FieldResult(key, value, conf, True, read=True, raw_confidence=conf, char_confidences=(conf,) * 9)
+
+    broken = reading("recipient_address", "大分県日田市 :寓町3J115番22号", 0.9)
+    known = reading("recipient_address", "大分県日田市三ノ宮町3丁目15番22号", 0.6)
+    assert _better(known, broken) and not _better(broken, known)
+    lost_digit = reading("payer_address", "鹿児島県鹿児島市東谷山丁目25番2号", 0.95)
+    assert _better(reading("payer_address", "鹿児島県鹿児島市東谷山1丁目25番2号", 0.5), lost_digit)
+    assert _better(reading("payment_type", "給与・賞与", 0.5), reading("payment_type", "給宇・賞与", 0.9))
+    # Equally plausible: the surer reader's letters decide.
+    assert not _better(reading("payer_name", "株式会社大谷設計", 0.5), reading("payer_name", "株式会社大谷設計所", 0.9))

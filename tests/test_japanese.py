@@ -26,6 +26,9 @@ from yomitori.ocr.japanese import ambiguous_variants, fix_address, fix_kana, fix
         ("控除外額30.000円", "控除外額30,000円"),  # yen amounts have no decimal point
         ("2.5倍", "2.5倍"),
         ("給料.賞与", "給料・賞与"),
+        ("控除済額14 ,150円", "控除済額14,150円"),  # no space inside a number
+        ("支払金額3, 677,326円", "支払金額3,677,326円"),
+        ("3 ,1500", "3 ,1500"),  # no thousands comma: left as read
     ],
 )
 def test_fix_text(read, fixed):

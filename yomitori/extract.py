@@ -25,6 +25,7 @@ from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.name_readings import KANA_SUFFIX, fitting_reading, nearest_reading
 from yomitori.ocr.engine import RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.lexicon import plausibility
 from yomitori.ocr.preprocess import to_working
 
 
@@ -136,12 +137,17 @@ class Extractor:
 
 
 def _better(other: FieldResult, first: FieldResult) -> bool:
-    """Whether the second reading is the better guess: the only valid value, or, both valid and different,
-    the one whose least sure letter is surer (the readers err on different letters)."""
+    """Whether the second reading is the better guess: the only valid value; both valid and different, the more
+    plausible text, else the one whose least sure letter is surer (the readers err on different letters)."""
     if other.normalized != first.normalized:
         return other.normalized
     if other.value == first.value:
         return False
+    if isinstance(other.value, str) and isinstance(first.value, str):
+        # A known town or 種別 beats a broken one (:寓町 for 三ノ宮町), whichever reader was surer of its letters.
+        a, b = plausibility(first.key, first.value), plausibility(other.key, other.value)
+        if a != b:
+            return b > a
     return min(other.char_confidences, default=other.raw_confidence) > min(
         first.char_confidences, default=first.raw_confidence)
 
