@@ -380,7 +380,8 @@ def _written_choice(reg: Registered, f: FieldTemplate) -> Pending:
         if code is None:
             return FieldResult(f.key, None, min(r.confidence, 0.3), True, raw=r.text, box=f.box,
                                reasons=[f"'{r.text}' は印刷された選択肢の番号ではありません"])
-        return FieldResult(f.key, code, r.confidence, r.confidence < REVIEW_BELOW, raw=r.text, box=f.box)
+        return FieldResult(f.key, code, r.confidence, r.confidence < REVIEW_BELOW, raw=r.text, box=f.box,
+                           raw_confidence=r.confidence, char_confidences=r.char_confidences)
 
     return Pending([Line(line, _number_charset(f.options))], finish)
 

@@ -171,7 +171,8 @@ def _saved_rows(folder: Path) -> list[Row]:
     saved = json.loads((folder / ROWS_FILE).read_text())
     if saved and len(saved[0]) != len(Row._fields):
         raise YomitoriError(f"the calibration rows in {folder} are from an older version; read them again")
-    return [Row(t, g, tuple(x), *rest) for t, g, x, *rest in saved]
+    pol = policy()  # the group from today's policy: a policy change needs only --refit
+    return [Row(t, pol.group(t), tuple(x), *rest) for t, _, x, *rest in saved]
 
 
 def _page_count(*folders: Path) -> int:
