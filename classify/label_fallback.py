@@ -43,6 +43,7 @@ GAP_MM = 3.0  # a break in a rule up to this long is bridged
 # Value types read as text beside a label; choices, checkboxes and dates need their printed options.
 READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_number", "amount", "count",
             "postal_code", "phone", "year", "month", "date"}
+DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
@@ -608,11 +609,17 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     contract = contract_forms()[form].fields
     fields: list[FieldTemplate] = []
     candidates: dict[str, list[FieldTemplate]] = {}
+    # Every printed label but a field's own (units such as 円 are printed in value cells too).
+    labels = [*found.values(), *(d for d in printed if _norm(d.text) not in UNITS)]
+    others = {key: [d for d in labels if not _inside(*_centre(d.box), label.box)] for key, label in found.items()}
     for key, label in found.items():
         c = contract[key]
         if c.type not in READABLE:
             continue
         own, beside = value_areas(label.box, _split_at_labels(all_cells, label, printed), row=c.type in ROW_TYPES)
+        # A next cell that holds another field's label is that field's cell (a printout prints every label in
+        # the top of its own box): what is written there is never this field's value, even when it is blank.
+        beside = [a for a in beside if not any(_inside(*_centre(d.box), a) for d in others[key])]
         # Writing in the label's own cell is its value; only an empty cell sends us to the next one.
         inked = [a for a in own if _ink(written, a) >= MIN_VALUE_INK]
         areas = inked or [a for a in beside if _ink(written, a) >= MIN_VALUE_INK] or own or beside
@@ -873,6 +880,11 @@ def _first_fitting(reg: Registered, options: list[FieldTemplate], fb: Fallback) 
 
 def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
     """A fallback field's result: never more than FALLBACK_CONFIDENCE, always for review."""
+    if fb is not None and fb.types.get(r.key) in DATED and not r.normalized and isinstance(r.value, str) \
+            and not re.search(r"\d", unicodedata.normalize("NFKC", r.value)):
+        # No figure at all: the form's printed 年 月 日 (令和) in an empty date, no blurred template took away.
+        r.value = None
+        r.reasons = [*r.reasons, "数字なし: 印刷された年月日のみ"]
     if fb is not None and r.key in fb.types and fb.types[r.key] == "date" and not r.normalized \
             and isinstance(r.value, str):
         guessed = guess_era(r.key, r.value, era_numbers=fb.era_numbers)

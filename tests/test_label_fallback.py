@@ -188,3 +188,29 @@ def test_month_read_with_its_suffix_and_a_unit_read_apart():
     assert as_fallback(FieldResult("collected_through_month", "7a", 0.9, False, normalized=False), fb).value == "7a"
     town = as_fallback(FieldResult("addressee_municipality", "ふじみ野市 長", 0.9, False), fb)
     assert town.value == "ふじみ野市"
+
+
+def test_a_date_with_no_figure_is_the_forms_printed_units():
+    fb = Fallback(templates()["idou_todokede/municipal_a"], None)  # type: ignore[arg-type]
+    for printed in ("年月日", "令和 年 月 日"):
+        r = as_fallback(FieldResult("change_date", printed, 0.9, False, normalized=False), fb)
+        assert r.value is None and r.review, printed
+    read = as_fallback(FieldResult("change_date", "5年3月", 0.9, False, normalized=False), fb)
+    assert read.value == "5年3月" and read.review  # a partial date is kept for the reviewer
+
+
+def test_a_blank_cell_is_not_filled_from_the_next_cell_that_has_its_own_label(engine):
+    # payroll_print prints every label in the top of its own box, the counts' as units (人, 従人, 内): an empty
+    # count's value is not the figure in the cell beside or under it, which has a label of its own.
+    t = templates()["kyuyo_shiharai_hokokusho/payroll_print"]
+    sample = generate(t, 2000, hand=True)
+    gray = to_working(np.asarray(sample.image.convert("RGB")))
+    c = classify(gray, [x for x in templates().values() if x.id != t.id])
+    fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+    assert fb is not None
+    got = read_fallback(fb, engine)
+    counts = [f.key for f in t.fields if f.type == "count" and f.key.startswith(("dependents_", "disabled_"))]
+    blank = [k for k in counts if sample.truth[k] is None]
+    assert len(blank) >= 4  # this page leaves most counts empty
+    assert {k: got[k].value for k in blank} == dict.fromkeys(blank)
+    assert got["dependents_under16"].value == sample.truth["dependents_under16"] == 2
