@@ -46,6 +46,8 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
 DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
+HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
+ROOM_MM = 4.0  # … and leaves room for a value under it when this much of the cell is left below
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
 FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
 NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
@@ -90,8 +92,11 @@ class Fallback:
 # ---------------------------------------------------------------- labels
 
 
-# Spellings forms use interchangeably (宛先 / あて先, フリガナ / ふりがな): labels compare in one of them.
-_SPELLINGS = {"あて先": "宛先", "ふりがな": "フリガナ"}
+# Spellings forms use interchangeably (宛先 / あて先, フリガナ / ふりがな): labels compare in one of them. So do
+# the recognizer's usual misreadings of label characters in small print (徴 as 微 or 徽, 収 as the Chinese 收)
+# and the dashes of （ア）−（イ）: none of them is any label's own character.
+_SPELLINGS = {"あて先": "宛先", "ふりがな": "フリガナ", "微": "徴", "徽": "徴", "收": "収",
+              **dict.fromkeys("-‐‑–—―－", "−")}
 
 
 def _norm(text: str) -> str:
@@ -424,6 +429,19 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
     return keep
 
 
+def _heads_its_cell(label: Box, all_cells: Sequence[Box]) -> bool:
+    """The label is printed at the top of a wider cell with room under it for a line of writing (a printout's
+    boxes, the 役職名 of a form): that cell is the field's own, not a label cell beside or over the value's."""
+    lx, ly, lw, lh = label
+    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    if cell is None:
+        return False
+    _, y, w, h = cell
+    # A label centred in its cell, or filling its width (フリガナ beside the name's cell), is a label cell's.
+    above, below = ly - y, y + h - (ly + lh)
+    return above <= HEAD_MM and below >= max(ROOM_MM, 2 * above) and w >= lw + 2 * ROOM_MM
+
+
 def _drop_dividers(written: np.ndarray, area: Box, printed: np.ndarray, ruled: np.ndarray) -> None:
     """Erase the rules between one-character cells, which would read as 1s. They may be too short or too
     faint to be found as rules, or broken in the dark ink: a divider is a column of (lightly) printed ink
@@ -616,7 +634,10 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         c = contract[key]
         if c.type not in READABLE:
             continue
-        own, beside = value_areas(label.box, _split_at_labels(all_cells, label, printed), row=c.type in ROW_TYPES)
+        split = _split_at_labels(all_cells, label, printed)
+        own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES)
+        if _heads_its_cell(label.box, split):
+            beside = []  # its value is written under it or nowhere: an empty cell is a blank field
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
         # the top of its own box): what is written there is never this field's value, even when it is blank.
         beside = [a for a in beside if not any(_inside(*_centre(d.box), a) for d in others[key])]

@@ -214,3 +214,22 @@ def test_a_blank_cell_is_not_filled_from_the_next_cell_that_has_its_own_label(en
     assert len(blank) >= 4  # this page leaves most counts empty
     assert {k: got[k].value for k in blank} == dict.fromkeys(blank)
     assert got["dependents_under16"].value == sample.truth["dependents_under16"] == 2
+
+
+def test_a_label_at_the_top_of_a_roomy_cell_heads_the_fields_own_cell():
+    from yomitori.classify.label_fallback import _heads_its_cell
+
+    count = [(128.0, 54.0, 14.0, 9.0)]  # a printout's count box: 人 in its top corner, the figure under it
+    assert _heads_its_cell((129.0, 54.3, 3.0, 3.0), count)
+    # A label column's cell (フリガナ as wide as its cell) and a label centred in its cell are label cells:
+    # their value is in the next cell.
+    assert not _heads_its_cell((19.4, 118.2, 10.4, 3.4), [(19.2, 118.0, 10.8, 5.5)])
+    assert not _heads_its_cell((12.0, 24.5, 16.0, 4.0), [(10.0, 22.0, 20.0, 9.0)])
+
+
+def test_labels_compare_through_the_recognizers_usual_misreadings():
+    from yomitori.classify.label_fallback import similarity, synonyms
+
+    words = synonyms("idou_todokede", exclude_layout="municipal_c")["uncollected_tax"]
+    # 徴 read as 微, and an ASCII hyphen for the minus of （ア）−（イ）.
+    assert max(similarity(w, "(ウ）未微収額(ア)-(イ)") for w in words) >= 0.9
