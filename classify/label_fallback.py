@@ -45,7 +45,7 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
             "postal_code", "phone", "year", "month", "date"}
 DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
-ROW_CELL_MM = 25.0  # a cell (or a group of four) of a one-character-per-cell row is at most this wide
+ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
 ROOM_MM = 4.0  # … and leaves room for a value under it when this much of the cell is left below
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
@@ -397,10 +397,11 @@ def _cell_at(px: float, py: float, boxes: Iterable[Box]) -> Box | None:
     return min(hits, key=lambda b: b[2] * b[3]) if hits else None
 
 
-def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> tuple[list[Box], list[Box]]:
+def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
+                others: Sequence[Box] = ()) -> tuple[list[Box], list[Box]]:
     """Where a label's value may be written: in its own cell (under, beside or before the label), and in
     the next cell to the right or below. `row`: the value is a row of one-character cells (個人番号 …),
-    which together make the cell to the right."""
+    which together make the cell to the right, up to a cell with another label (`others`) in it."""
     lx, ly, lw, lh = label
     cx, cy = lx + lw / 2, ly + lh / 2
     cell = _cell_at(cx, cy, all_cells)
@@ -415,16 +416,24 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False) -> t
         # neighbour's, when the rule between them was lost).
         start = max(x, lx - 3.0)
         own.append((start, ly + lh * 0.8, x + w - start, y + h - (ly + lh * 0.8)))
+    nxt = _cell_at(x + w + 1.5, cy, all_cells)
+    # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
+    rest = [b for b in all_cells if b != cell and not any(_inside(*_centre(o), b) for o in others)]
     if right >= 6.0:
-        own.append((lx + lw, y, right, h))
+        end = lx + lw + right
+        if row and nxt is not None and nxt != cell and nxt[2] <= ROW_CELL_MM:
+            # The row of cells runs on past this cell (its first cells merged with the label's where a light
+            # divider was lost): the value is the whole row.
+            run = _row_from(nxt, rest)
+            end = max(end, run[0] + run[2])
+        own.append((lx + lw, y, end - (lx + lw), h))
     if left >= 6.0:
         own.append((x, y, left, h))  # a unit after the value: 年分, 円
-    nxt = _cell_at(x + w + 1.5, cy, all_cells)
     if nxt is not None and nxt != cell:
-        beside.append(_row_from(nxt, all_cells) if row else nxt)
+        beside.append(_row_from(nxt, rest) if row else nxt)
     under = _cell_at(cx, y + h + 1.5, all_cells)
     if under is not None and under != cell:
-        beside.append(_row_from(under, all_cells) if row else under)
+        beside.append(_row_from(under, rest) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
 
@@ -535,7 +544,10 @@ def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
 
     def neighbour(px: float) -> Box | None:
         nxt = _cell_at(px, y + h / 2, all_cells)
-        if nxt is None or abs(nxt[1] - y) > 1.5 or abs(nxt[3] - h) > 1.5 or nxt[2] > ROW_CELL_MM:
+        # Cells of one row line up on their middles; their heights differ where a tick of a divider closes
+        # one off a little short.
+        if nxt is None or abs(nxt[1] + nxt[3] / 2 - (y + h / 2)) > 1.5 or abs(nxt[3] - h) > 2.5 \
+                or nxt[2] > ROW_CELL_MM:
             return None
         return nxt
 
@@ -635,7 +647,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         if c.type not in READABLE:
             continue
         split = _split_at_labels(all_cells, label, printed)
-        own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES)
+        own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES, others=[d.box for d in others[key]])
         if _heads_its_cell(label.box, split):
             beside = []  # its value is written under it or nowhere: an empty cell is a blank field
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
