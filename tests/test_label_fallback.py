@@ -233,3 +233,16 @@ def test_labels_compare_through_the_recognizers_usual_misreadings():
     words = synonyms("idou_todokede", exclude_layout="municipal_c")["uncollected_tax"]
     # 徴 read as 微, and an ASCII hyphen for the minus of （ア）−（イ）.
     assert max(similarity(w, "(ウ）未微収額(ア)-(イ)") for w in words) >= 0.9
+
+
+def test_a_row_of_one_character_cells_is_read_whole_up_to_the_next_label():
+    from yomitori.classify.label_fallback import value_areas
+
+    # 個人番号又は法人番号 whose cell swallowed the row's first digits (a light divider lost), then the rest
+    # of the row in groups (one a little shorter: a divider's tick closed it off), then 指定番号's label cell.
+    label = (23.2, 177.2, 25.9, 3.6)
+    cells = [(23.0, 175.1, 56.6, 7.9), (80.1, 176.1, 15.1, 6.0), (95.6, 176.1, 10.0, 6.0),
+             (105.9, 176.1, 15.1, 6.0), (121.5, 175.1, 6.5, 7.9), (128.8, 175.1, 20.0, 7.9)]
+    own, _ = value_areas(label, cells, row=True, others=[(130.0, 176.0, 15.0, 3.0)])
+    right = max(own, key=lambda a: a[2])
+    assert right[0] == label[0] + label[2] and right[0] + right[2] == 128.0
