@@ -14,7 +14,7 @@ from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
 
-from .japanese import NAME_VARIANTS
+from .japanese import standard_forms
 
 # Words of company names and titles that payroll forms print again and again (法人格, 事務所, 役職).
 ENTITY_WORDS = (
@@ -23,8 +23,6 @@ ENTITY_WORDS = (
     "宗教法人", "税理士法人", "弁護士法人", "税理士事務所", "会計事務所", "法律事務所", "司法書士事務所",
     "社会保険労務士", "行政書士", "代表取締役", "取締役社長", "代表社員", "代表理事", "事務所",
 )
-# A place name is written in one form; an old or variant form read (德, 澤) is that name.
-_FOLD = str.maketrans({c: sorted(g)[0] for g in NAME_VARIANTS for c in g} | {"ヶ": "ケ"})
 # A letter read this surely is not what a lexicon may overrule.
 SURE_LETTER = 0.98
 _BOUNDARY = re.compile(r"[\d０-９丁番号字大\-－ー‐]")
@@ -201,8 +199,9 @@ def _town(prefecture: str, city: str, rest: str) -> str:
     names = {t.removeprefix("大字") for t in towns} | set(towns)
     if not names or any(rest.startswith(t) for t in names):
         return rest
-    folded = rest.translate(_FOLD)
-    same = [t for t in names if folded.startswith(t.translate(_FOLD))]
+    # A place name is written in one form; an old or variant form read (德, 澤) is that name.
+    folded = _same_ke(standard_forms(rest))
+    same = [t for t in names if folded.startswith(_same_ke(standard_forms(t)))]
     if same:
         t = max(same, key=len)
         return t + rest[len(t) :]

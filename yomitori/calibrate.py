@@ -30,11 +30,11 @@ from yomitori.gate import (
     pick_threshold,
     policy,
     sure_agreement,
+    vouched_for,
 )
 from yomitori.gate_report import print_reliability, reliability
 
 CALIBRATION_SEEDS = 100_000
-_CONFIRMED = FEATURES.index("confirmed")
 MIN_EXPECTED_ERRORS = 2  # a subset must be big enough to show this many errors at the target rate
 
 
@@ -94,7 +94,7 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
             free = [r for r in mine if not r.forced and pol.criticality(r.type) == c]
             if found := sure_segment(free, target):
                 sure[c] = found
-            vouched = [r for r in free if r.features[_CONFIRMED] == 1.0]
+            vouched = [r for r in free if vouched_for(r.features)]
             if found := sure_segment(vouched, target, CONFIRMED_LEVELS):
                 sure_confirmed[c] = found
         models[group] = GroupModel(tuple(float(c) for c in coef), intercept, {}, sure, sure_confirmed)

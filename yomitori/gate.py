@@ -106,7 +106,7 @@ class GroupModel:
     def probability(self, x: Sequence[float], criticality: str = "standard") -> float:
         z = self.intercept + sum(c * v for c, v in zip(self.coef, x, strict=True))
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-        for table, applies in ((self.sure, True), (self.sure_confirmed, x[_CONFIRMED] == 1.0)):
+        for table, applies in ((self.sure, True), (self.sure_confirmed, vouched_for(x))):
             at, sure_p = table.get(criticality, (None, 0.0))
             if applies and at is not None and sure_agreement(x, at):
                 p = max(p, sure_p)
@@ -115,6 +115,11 @@ class GroupModel:
     def sure_probabilities(self, criticality: str) -> list[float]:
         """What sure agreement states for this criticality (each meets the policy's target by construction)."""
         return [table[criticality][1] for table in (self.sure, self.sure_confirmed) if criticality in table]
+
+
+def vouched_for(x: Sequence[float]) -> bool:
+    """A check confirms the value: the form's arithmetic, or the name a フリガナ is a reading of (x: FEATURES)."""
+    return x[_CONFIRMED] == 1.0
 
 
 def sure_agreement(x: Sequence[float], at: float) -> bool:
