@@ -194,17 +194,40 @@ def _city(prefecture: str, rest: str) -> tuple[tuple[str, str] | None, str]:
     return None, rest
 
 
+# Thin letters the recognizer drops between kanji, taking them for a stroke or a gap (上ノ庄町 read 上庄町).
+_THIN_LETTERS = frozenset("ノのヶケ之")
+# What else may follow a town as written: a block number in kanji (日野本町三丁目), a space before a building.
+_AFTER_TOWN = frozenset("一二三四五六七八九十〇 　、(（")
+
+
 def _town(prefecture: str, city: str, rest: str) -> str:
     towns = gazetteer()[prefecture].get(city, frozenset())
     names = {t.removeprefix("大字") for t in towns} | set(towns)
-    if not names or any(rest.startswith(t) for t in names):
+    # A town ends where the block number or a 字 begins: one followed by more of a name may be a shorter town
+    # inside a misread longer one (日野本町 read 日野木町, and 日野 is a town of its own).
+    if not names or any(rest.startswith(t) and _ends_at_boundary(rest, len(t)) for t in names):
         return rest
     # A place name is written in one form; an old or variant form read (德, 澤) is that name.
     folded = _same_ke(standard_forms(rest))
-    same = [t for t in names if folded.startswith(_same_ke(standard_forms(t)))]
+    same = [t for t in names if folded.startswith(_same_ke(standard_forms(t))) and _ends_at_boundary(rest, len(t))]
     if same:
         t = max(same, key=len)
         return t + rest[len(t) :]
+    found = _near_towns(names, rest)
+    if len({t for t, _ in found}) > 1:  # a tie is settled only by a thin letter the reading dropped
+        found = {(t, n) for t, n in found if len(t) == n + 1 and _dropped_thin_letter(rest[:n], t)}
+    if len({t for t, _ in found}) == 1:
+        t, n = min(found, key=lambda tn: abs(tn[1] - len(tn[0])))
+        return t + rest[n:]
+    return rest
+
+
+def _ends_at_boundary(rest: str, n: int) -> bool:
+    return len(rest) == n or bool(_BOUNDARY.match(rest[n])) or rest[n] in _AFTER_TOWN
+
+
+def _near_towns(names: set[str], rest: str) -> set[tuple[str, int]]:
+    """(town, letters of `rest` it replaces) for each town one edit from the start of `rest`, ending at a boundary."""
     found = set()
     for t in names:
         if len(t) < 2:
@@ -214,16 +237,20 @@ def _town(prefecture: str, city: str, rest: str) -> str:
             if (2 <= n <= len(rest) and one_edit(rest[:n], t) and (len(rest) == n or _BOUNDARY.match(rest[n])) and
                     (len(t) >= 3 or n == len(t))):
                 found.add((t, n))
-    if len({t for t, _ in found}) == 1:
-        t, n = min(found, key=lambda tn: abs(tn[1] - len(tn[0])))
-        return t + rest[n:]
-    return rest
+    return found
+
+
+def _dropped_thin_letter(read: str, town: str) -> bool:
+    i = next((k for k in range(len(read)) if read[k] != town[k]), len(read))
+    return town[i] in _THIN_LETTERS and read[i:] == town[i + 1 :]
 
 
 # Letters no address, name or 種別 is written with: a reading that has one broke a letter into marks (三 → :).
 _STRAY = re.compile(r"[:;|!?_~^<>{}\[\]\\]")
 # 丁目 follows a block number: 東谷山丁目 lost the digit before it.
 _CHOME_WITHOUT_NUMBER = re.compile(r"(?<![\d一二三四五六七八九十])丁目")
+# A Latin letter between two digits of a lot number is a broken 丁目 or 番 (1丁目18 read 15H118).
+_LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)")
 
 
 def plausibility(key: str, text: str) -> int:
@@ -233,7 +260,7 @@ def plausibility(key: str, text: str) -> int:
     if key == "payment_type":
         score += text in PAYMENT_TYPES
     elif "address" in key:
-        score += _known_levels(text) - len(_CHOME_WITHOUT_NUMBER.findall(text))
+        score += _known_levels(text) - len(_CHOME_WITHOUT_NUMBER.findall(text)) - len(_LETTER_IN_NUMBER.findall(text))
     return score
 
 
@@ -249,4 +276,5 @@ def _known_levels(address: str) -> int:
         return 1
     rest = rest[len(city) :]
     towns = gazetteer()[prefecture].get(forms[city], frozenset())
-    return 3 if any(rest.startswith(t.removeprefix("大字")) for t in towns) else 2
+    named = any(rest.startswith(t := town.removeprefix("大字")) and _ends_at_boundary(rest, len(t)) for town in towns)
+    return 3 if named else 2

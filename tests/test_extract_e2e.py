@@ -145,5 +145,10 @@ def test_when_the_readers_disagree_a_known_town_or_payment_type_beats_a_surer_br
     lost_digit = reading("payer_address", "鹿児島県鹿児島市東谷山丁目25番2号", 0.95)
     assert _better(reading("payer_address", "鹿児島県鹿児島市東谷山1丁目25番2号", 0.5), lost_digit)
     assert _better(reading("payment_type", "給与・賞与", 0.5), reading("payment_type", "給宇・賞与", 0.9))
+    broken_chome = reading("payer_address", "千葉県印西市牧の台15H118-14", 0.9)  # a letter inside a lot number
+    assert _better(reading("payer_address", "千葉県印西市牧の台1丁目18-14", 0.6), broken_chome)
+    # 日野 is a town of 日野市, but 日野木町 is not one: the reading of the real 日野本町 wins.
+    assert _better(reading("payer_address", "東京都日野市日野本町2-7-22", 0.6),
+                   reading("payer_address", "東京都日野市日野木町2-7-22", 0.9))
     # Equally plausible: the surer reader's letters decide.
     assert not _better(reading("payer_name", "株式会社大谷設計", 0.5), reading("payer_name", "株式会社大谷設計所", 0.9))

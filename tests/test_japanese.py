@@ -88,6 +88,12 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     # 丹波篠山市 has both 藤坂 and 川阪: 藤阪 is one edit from each, so it is left for the reviewer.
     assert fix_place_names("兵庫県丹波篠山市藤阪15番地29") == "兵庫県丹波篠山市藤阪15番地29"
     assert fix_place_names("架空県架空市1-2-3") == "架空県架空市1-2-3"
+    # 日野市 has a town 日野: a longer town misread is not taken for it (日野木町 is 日野本町), a block number is.
+    assert fix_place_names("東京都日野市日野木町2-7-22") == "東京都日野市日野本町2-7-22"
+    assert fix_place_names("東京都日野市日野123番地") == "東京都日野市日野123番地"
+    assert fix_place_names("東京都日野市日野本町三丁目1番") == "東京都日野市日野本町三丁目1番"
+    # 上庄町 is one edit from 上ノ庄町, 上川町 and 庄町 of 松阪市: a dropped ノ settles the tie.
+    assert fix_place_names("三重県松阪市上庄町2032-11") == "三重県松阪市上ノ庄町2032-11"
     assert fix_municipality("烏羽市") == "鳥羽市"
     assert fix_municipality("福岡市") == "福岡市"
     assert fix_entity_words("社会福社法人明和会") == "社会福祉法人明和会"
