@@ -366,6 +366,8 @@ def test_postal_code_rejects(raw: str) -> None:
         # groups it, and a number the plan does not know is left ungrouped.
         ("0352535111", "03-5253-5111"), ("0742551248", "0742-55-1248"), ("0842154782", "0842154782"),
         ("090-1234-5678", "090-1234-5678"),
+        # One hyphen lost: the plan's grouping, if it keeps the hyphen read; otherwise as read.
+        ("075907-5587", "075-907-5587"), ("03-52535111", "03-5253-5111"), ("0759-075587", "0759-075587"),
         ("045 671 2121", "045-671-2121"),
         ("03‐5253‐5111", "03-5253-5111"),
         ("TEL 03-5253-5111", "03-5253-5111"),

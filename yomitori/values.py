@@ -235,7 +235,16 @@ def normalize_phone(raw: str) -> str:
     n = len(s.replace("-", ""))
     if not s.startswith("0") or not 10 <= n <= 11:
         raise NormalizationError("phone", f"電話番号は0で始まる10桁か11桁です（{n}桁あります）")
-    return s if "-" in s else _grouped(s)
+    if s.count("-") >= 2:
+        return s
+    # A hyphen the scan lost (075907-5587): the plan's grouping, when it keeps every hyphen that was read.
+    grouped = _grouped(s.replace("-", ""))
+    return grouped if _hyphen_places(s) <= _hyphen_places(grouped) else s
+
+
+def _hyphen_places(s: str) -> set[int]:
+    """Where the hyphens stand, counted in digits before each."""
+    return {len(s[:i].replace("-", "")) for i, ch in enumerate(s) if ch == "-"}
 
 
 def _grouped(digits: str) -> str:
