@@ -449,10 +449,11 @@ SEAL_LETTERS = frozenset("代表取締役印之")
 
 
 def _drop_seal_letters(words: list[Word]) -> None:
-    """Drop a short last word made only of a seal's letters: 遠藤整骨院 表, 有限会社高野精機 役表, 東 実 東."""
+    """Drop a short last word made only of a seal's letters (遠藤整骨院 表, 有限会社高野精機 役表), or of the
+    surname (東 実 東, 三浦 雄一 (三))."""
     surname = {ch for ch, _ in words[0]}
     while len(words) > 1 and len(words[-1]) <= 3:
-        letters = {ch for ch, _ in words[-1]}
+        letters = {ch for ch, _ in words[-1]} - set("()（）")  # the seal's ring read as brackets: (三)
         if not (letters <= SEAL_LETTERS or (len(words) > 2 and letters <= surname)):
             return
         words.pop()

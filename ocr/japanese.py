@@ -79,9 +79,17 @@ def fix_text(text: str) -> str:
     return _DIGIT_DASH.sub("-", text)
 
 
+# A building's Roman numeral after its katakana name, II read as I1 (ハイツII 505 → ハイツI1 505): a Latin I beside a
+# digit is never a lot or room number.
+_ROMAN_TWO = re.compile(rf"(?<=[{_KATAKANA}ー])(?:I1|1I|Il|lI)(?=\d|\s|$)")
+# No space inside a lot number: 11 番10号, 2- 18-18 (a gap the recognizer read between two of its glyphs).
+_SPACE_IN_LOT = re.compile(r"(?<=\d)\s+(?=[番号丁\-])|(?<=[番目\-])\s+(?=\d)")
+
+
 def fix_address(text: str) -> str:
-    """Addresses: 丁目, the place-name ケ and the Japanese forms of old ones."""
-    text = _CHOME.sub("丁目", text)
+    """Addresses: 丁目, lot numbers' spaces, a building's II, the place-name ケ and the Japanese forms of old ones."""
+    text = _SPACE_IN_LOT.sub("", _CHOME.sub("丁目", text))
+    text = _ROMAN_TWO.sub("II", text)
     return _KE_BETWEEN_KANJI.sub("ケ", fix_company_name(text))
 
 

@@ -39,7 +39,11 @@ def test_fix_text(read, fixed):
     ("read", "fixed"),
     [("春里町1丁日16番", "春里町1丁目16番"), ("栄町6T目28番", "栄町6丁目28番"), ("白石2丁月12番", "白石2丁目12番"),
      ("日本橋一丁目", "日本橋一丁目"), ("南栄7了H7-11", "南栄7丁目7-11"), ("小谷田2厂目30-10", "小谷田2丁目30-10"),
-     ("駅南町2丁自4番6号", "駅南町2丁目4番6号"), ("北浦2J目20番5号", "北浦2丁目20番5号")],
+     ("駅南町2丁自4番6号", "駅南町2丁目4番6号"), ("北浦2J目20番5号", "北浦2丁目20番5号"),
+     # no space inside a lot number; a building's II read as I1 (a room number after a katakana name stays)
+     ("西巣鴨2丁目11 番10号", "西巣鴨2丁目11番10号"), ("末広町2- 18-18", "末広町2-18-18"),
+     ("定塚1番地 ヴィラI1308", "定塚1番地 ヴィラII308"), ("パークハイツ1105号室", "パークハイツ1105号室"),
+     ("霞町1番2号 ハイム 305", "霞町1番2号 ハイム 305")],
 )
 def test_chome(read, fixed):
     assert fix_address(read) == fixed
@@ -188,6 +192,7 @@ def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
     assert read("payer_name", ["遠藤整骨院", "表"]) == "遠藤整骨院"
     assert read("payer_name", ["有限会社高野精機", "役表"]) == "有限会社高野精機"
     assert read("recipient_name", ["東", "実", "東"]) == "東 実"  # the round seal carries the surname
+    assert read("recipient_name", ["三浦", "雄一", "(三)"]) == "三浦 雄一"  # its ring read as brackets
     assert read("recipient_name", ["東", "実"]) == "東 実"  # a given name is never taken for a seal
     assert read("payer_name", ["株式会社山田商店", "本店"]) == "株式会社山田商店 本店"
 

@@ -77,3 +77,17 @@ def test_extraction_spaces_a_reading_as_the_name_and_puts_one_misread_kana_right
     spouse = fields["spouse_name_kana"]
     assert (spouse.value, spouse.second, spouse.review) == ("クボタ ヨウコ", "クボタ ヨウユ", True)
     assert spouse.agreement is False and spouse.reasons  # the reviewer is told why
+
+
+def test_when_the_readers_disagree_on_a_reading_the_one_that_reads_the_name_is_shown():
+    from yomitori.extract import _fit_readings_to_names
+    from yomitori.ocr.fields import FieldResult
+
+    name = FieldResult("recipient_name", "三浦 雄一", 0.9, False, read=True, second="三浦 雄一", agreement=True)
+    kana = FieldResult("recipient_name_kana", "ミウラ ユユウイチ", 0.9, False, read=True, raw_confidence=0.97,
+                       char_confidences=(0.97,) * 8, second="ミウラ ユウイチ", agreement=False,
+                       second_confidences=(0.8,) * 7)
+    fields = {"recipient_name": name, "recipient_name_kana": kana}
+    _fit_readings_to_names(fields)
+    assert (kana.value, kana.second, kana.agreement) == ("ミウラ ユウイチ", "ミウラ ユユウイチ", False)
+    assert kana.char_confidences == (0.8,) * 7 and kana.raw_confidence == 0.8  # the shown reading's own letters

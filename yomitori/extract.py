@@ -161,6 +161,11 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
             continue
         if (spaced := fitting_reading(name.value, f.value)) is not None:
             f.value = spaced
+        elif isinstance(f.second, str) and (spaced := fitting_reading(name.value, f.second)) is not None:
+            # The readers disagree and only the second read a reading of the name (ミウラ ユユウイチ, ミウラ ユウイチ).
+            f.value, f.second = spaced, f.value
+            f.char_confidences, f.second_confidences = f.second_confidences, f.char_confidences
+            f.raw_confidence = min(f.char_confidences, default=f.raw_confidence)
         elif (fixed := nearest_reading(name.value, f.value)) is not None:
             f.value = fixed
             f.reasons.append("フリガナの1字を氏名の読みに合わせて直しました")
