@@ -21,7 +21,7 @@ from yomitori.wareki import WarekiError, to_gregorian
 
 from . import preprocess
 from .engine import Reading
-from .japanese import ambiguous_variants, fix_address, fix_company_name, fix_kana, fix_text
+from .japanese import NAME_KEYS_SUFFIX, ambiguous_variants, fix_address, fix_company_name, fix_kana, fix_text
 from .lexicon import fix_entity_words, fix_municipality, fix_payment_type, fix_place_names, fix_remarks
 from .preprocess import Registered, grow_kernel, mm2_px, mm_px
 
@@ -32,8 +32,6 @@ CHECK_INK = 0.05
 MARK_INK = 0.025
 REVIEW_BELOW = 0.9
 NOISE_WORD = 0.5
-# Fields holding a person's or a company's name (not an address): 髙/高-style variants are checked there.
-NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
 COMPANY_NAME_KEYS = ("payer_name", "new_employer_name")
 
 

@@ -22,6 +22,9 @@ CHINESE_TO_JAPANESE = str.maketrans({
     "·": "・", "•": "・",
 })
 
+# Fields holding a person's or a company's name (not an address): 髙/高-style variants are checked there.
+NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
+
 # Characters with a common and a variant form, both used in Japanese names (and the resident
 # register keeps them apart). Reading one of these in a name needs a person's eye.
 # The first of each group is the common form.
@@ -43,8 +46,9 @@ _ONE_AFTER_KANJI = re.compile(rf"(?<=[{_KANJI}])ー")
 _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
-_ADDRESS_VARIANTS = str.maketrans({"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳",
-                                   "黑": "黒"})
+OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳", "黑": "黒", "奧": "奥",
+             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属"}
+_ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
 # top (T, J, 了, 厂, 下); between digits none of these pairs is a word.
 _CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下了厂JＪ亅]\s*[目日月自HＨ](?=\s*\d)")

@@ -14,7 +14,7 @@ from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
 
-from .japanese import standard_forms
+from .japanese import NAME_KEYS_SUFFIX, OLD_FORMS, standard_forms
 
 # Words of company names and titles that payroll forms print again and again (法人格, 事務所, 役職).
 ENTITY_WORDS = (
@@ -255,8 +255,11 @@ _LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)")
 
 def plausibility(key: str, text: str) -> int:
     """How many checks of its kind a text field's reading passes: the names of an address that Japan Post
-    knows as read, a known 種別, and no stray marks. Two readers that disagree are judged by it first."""
+    knows as read, a known 種別, no stray marks, no old letter forms in a name (橫山, 增田: a variant the name really
+    has still goes to review). Two readers that disagree are judged by it first."""
     score = -len(_STRAY.findall(text))
+    if key.endswith(NAME_KEYS_SUFFIX):  # an old form is rarer in a name than the recognizer's taste for it
+        score -= sum(ch in OLD_FORMS for ch in text)
     if key == "payment_type":
         score += text in PAYMENT_TYPES
     elif "address" in key:

@@ -168,6 +168,7 @@ def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_per
     from yomitori.ocr.japanese import fix_address, fix_company_name
 
     assert fix_company_name("增田薬局") == "増田薬局" and fix_address("兵庫県赤穗市") == "兵庫県赤穂市"
+    assert fix_company_name("齋藤齒科医院") == "齋藤歯科医院" and fix_address("愛知県一宮市奧町") == "愛知県一宮市奥町"
     assert ambiguous_variants("增田 一郎") == ["增"]  # a name: flagged for a person, not changed
 
 
