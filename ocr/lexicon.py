@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
+from yomitori.validation.postal import postal_places
 
 from .japanese import NAME_KEYS_SUFFIX, OLD_FORMS, standard_forms
 
@@ -255,13 +256,15 @@ _LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)")
 
 def plausibility(key: str, text: str) -> int:
     """How many checks of its kind a text field's reading passes: the names of an address that Japan Post
-    knows as read, a known 種別, no stray marks, no old letter forms in a name (橫山, 增田: a variant the name really
-    has still goes to review). Two readers that disagree are judged by it first."""
+    knows as read, a known 種別, a postal code that exists, no stray marks, no old letter forms in a name (橫山,
+    增田: a variant the name really has still goes to review). Two readers that disagree are judged by it first."""
     score = -len(_STRAY.findall(text))
     if key.endswith(NAME_KEYS_SUFFIX):  # an old form is rarer in a name than the recognizer's taste for it
         score -= sum(ch in OLD_FORMS for ch in text)
     if key == "payment_type":
         score += text in PAYMENT_TYPES
+    elif key.endswith("postal_code"):
+        score += postal_places(text) is not None  # 160-0074 for 760-0074: no such code
     elif "address" in key:
         score += _known_levels(text) - len(_CHOME_WITHOUT_NUMBER.findall(text)) - len(_LETTER_IN_NUMBER.findall(text))
     return score
