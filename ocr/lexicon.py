@@ -250,19 +250,24 @@ def _dropped_thin_letter(read: str, town: str) -> bool:
 _STRAY = re.compile(r"[:;|!?_~^<>{}\[\]\\]")
 # 丁目 follows a block number: 東谷山丁目 lost the digit before it.
 _CHOME_WITHOUT_NUMBER = re.compile(r"(?<![\d一二三四五六七八九十])丁目")
+# 給与の支払期間 as the 総括表 asks for it: 1月分から12月分まで (月分か512月分 lost a letter).
+_PAYROLL_PERIOD = re.compile(r"\d{1,2}月分から\d{1,2}月分(まで)?")
 # A Latin letter between two digits of a lot number is a broken 丁目 or 番 (1丁目18 read 15H118).
 _LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)")
 
 
 def plausibility(key: str, text: str) -> int:
     """How many checks of its kind a text field's reading passes: the names of an address that Japan Post
-    knows as read, a known 種別, a postal code that exists, no stray marks, no old letter forms in a name (橫山,
-    增田: a variant the name really has still goes to review). Two readers that disagree are judged by it first."""
+    knows as read, a known 種別 or the 支払期間's form, a postal code that exists, no stray marks, no old letter
+    forms in a name (橫山, 增田: a variant the name really has still goes to review). Two readers that disagree are
+    judged by it first."""
     score = -len(_STRAY.findall(text))
     if key.endswith(NAME_KEYS_SUFFIX):  # an old form is rarer in a name than the recognizer's taste for it
         score -= sum(ch in OLD_FORMS for ch in text)
     if key == "payment_type":
         score += text in PAYMENT_TYPES
+    elif key == "payroll_period":
+        score += bool(_PAYROLL_PERIOD.fullmatch(text))
     elif key.endswith("postal_code"):
         score += postal_places(text) is not None  # 160-0074 for 760-0074: no such code
     elif "address" in key:

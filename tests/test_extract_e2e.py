@@ -154,5 +154,7 @@ def test_when_the_readers_disagree_a_known_town_or_payment_type_beats_a_surer_br
     assert _better(reading("payer_representative", "理事長 横山 弘美", 0.6),
                    reading("payer_representative", "理事長 橫山 弘美", 0.9))
     assert _better(reading("payer_postal_code", "760-0074", 0.6), reading("payer_postal_code", "160-0074", 0.9))
+    assert _better(reading("payroll_period", "1月分から12月分まで", 0.6),
+                   reading("payroll_period", "1月分か512月分まで", 0.9))
     # Equally plausible: the surer reader's letters decide.
     assert not _better(reading("payer_name", "株式会社大谷設計", 0.5), reading("payer_name", "株式会社大谷設計所", 0.9))
