@@ -234,3 +234,35 @@ def test_refit_pools_the_fields_of_several_calibration_folders(tmp_path):
     with pytest.raises(YomitoriError, match="no calibration run"):
         run_calibration(pages=1, seed=1, workers=1, out=out, console=quiet, scans=tmp_path / "a", refit=True,
                         also=[tmp_path / "missing"])
+
+
+def test_two_readers_that_disagree_send_a_field_to_review_however_sure_the_first_one_was():
+    # A model that trusts the first reader's letters alone: still, a person decides between two readings.
+    coef = (2.0,) + (0.0,) * (len(FEATURES) - 1)
+    model = GateModel({g: GroupModel(coef, 0.0, {"critical": 0.99, "standard": 0.99})
+                       for g in ("number", "date", "kana", "text")}, {})
+    fields = {"withholding_tax": _read("withholding_tax", 81_200, conf=0.9999, agree=False),
+              "social_insurance": _read("social_insurance", 512_000, conf=0.9999)}
+    fields["withholding_tax"].second = 81_700
+    apply_gate("kyuyo_shiharai_hokokusho", fields, registration=0.9, model=model)
+    assert fields["withholding_tax"].confidence > 0.99 and fields["withholding_tax"].review is True
+    assert fields["withholding_tax"].alternatives == [81_700]
+    assert fields["social_insurance"].review is False
+
+
+def test_critical_fields_pass_only_by_sure_agreement_never_by_the_curve_alone():
+    from yomitori.calibrate import fit
+
+    rng = np.random.default_rng(5)
+    # Amounts both readers read surely (always right), and amounts read by one sure reader whose
+    # letters the curve rates high; among those the curve alone would pass, some are wrong.
+    rows = [_row("amount", "number", agree=True, letter=0.97, right=True) for _ in range(4000)]
+    rows += [_row("amount", "number", agree=True, letter=p, right=rng.uniform() < 0.995)
+             for p in rng.uniform(0.5, 0.89, 2000)]
+    model = fit(rows, {}).groups["number"]
+    _, sure = model.sure["critical"]
+    assert model.thresholds["critical"] >= sure  # only sure agreement clears it
+    unsure = _row("amount", "number", agree=True, letter=0.85, right=True).features
+    assert model.probability(unsure, "critical") < model.thresholds["critical"]
+    assert model.probability(_row("amount", "number", agree=True, letter=0.97, right=True).features,
+                             "critical") >= model.thresholds["critical"]

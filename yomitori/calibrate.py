@@ -29,6 +29,7 @@ from yomitori.gate import (
     keys_sent_to_review,
     pick_threshold,
     policy,
+    readers_disagree,
     sure_agreement,
     vouched_for,
 )
@@ -102,7 +103,7 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
     p = np.array([models[r.group].probability(r.features, c) for r, c in zip(rows, crit, strict=True)])
     right = np.array([r.right for r in rows], bool)
     group = np.array([r.group for r in rows])
-    free = ~np.array([r.forced for r in rows], bool)
+    free = ~np.array([r.forced or readers_disagree(r.features) for r in rows], bool)
     out: dict[str, GroupModel] = {}
     for g, m in models.items():
         thresholds = {}
@@ -114,6 +115,8 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
             else:  # too few fields to judge the curve's tail: only sure agreement passes
                 thresholds[c] = min(m.sure_probabilities(c), default=1.0)
             thresholds[c] = max(thresholds[c], pol.min_confidence)
+            if c in pol.sure_only:
+                thresholds[c] = max(thresholds[c], min(m.sure_probabilities(c), default=1.0))
         out[g] = GroupModel(m.coef, m.intercept, thresholds, m.sure, m.sure_confirmed)
     return GateModel(out, meta)
 
@@ -190,7 +193,8 @@ def _fit_and_report(rows: list[Row], n_pages: int, pages: int, seed: int, out: P
     print_reliability(reliability(pairs), console, "reliability on the calibration set")
     by_group: dict[str, list[bool]] = defaultdict(list)
     for r, (p, _) in zip(rows, pairs, strict=True):
-        if not r.forced and p >= model.groups[r.group].thresholds[pol.criticality(r.type)]:
+        may_pass = not r.forced and not readers_disagree(r.features)
+        if may_pass and p >= model.groups[r.group].thresholds[pol.criticality(r.type)]:
             by_group[r.group].append(r.right)
     for g, m in model.groups.items():
         passed = by_group.get(g, [])

@@ -42,6 +42,7 @@ class Policy:
     mark_threshold: float
     review_on: frozenset[str]
     min_confidence: float
+    sure_only: frozenset[str]  # criticalities that pass only by sure agreement, never by the curve alone
 
     def group(self, value_type: str) -> str:
         return self.group_of.get(value_type, "text")
@@ -55,7 +56,8 @@ def policy() -> Policy:
     raw = yaml.safe_load(resources.files("yomitori").joinpath("gate_policy.yaml").read_text(encoding="utf-8"))
     group_of = {t: g for g, types in raw["groups"].items() for t in types}
     return Policy(dict(raw["target_residual_error"]), frozenset(raw["critical_types"]), group_of,
-                  float(raw["mark_threshold"]), frozenset(raw["review_on_findings"]), float(raw["min_confidence"]))
+                  float(raw["mark_threshold"]), frozenset(raw["review_on_findings"]), float(raw["min_confidence"]),
+                  frozenset(raw.get("sure_agreement_only", ())))
 
 
 def _logit(p: float) -> float:
@@ -86,7 +88,8 @@ def features(f: FieldResult, registration: float, confirmed: bool = False) -> li
     ]
 
 
-_AGREE, _BOTH_MIN, _CONFIRMED = (FEATURES.index(f) for f in ("agree", "agree_both_min", "confirmed"))
+_AGREE, _SECOND_MISSING, _BOTH_MIN, _CONFIRMED = (
+    FEATURES.index(f) for f in ("agree", "second_missing", "agree_both_min", "confirmed"))
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,11 @@ class GroupModel:
 def vouched_for(x: Sequence[float]) -> bool:
     """A check confirms the value: the form's arithmetic, or the name a フリガナ is a reading of (x: FEATURES)."""
     return x[_CONFIRMED] == 1.0
+
+
+def readers_disagree(x: Sequence[float]) -> bool:
+    """The independent second reading gave another value (x: a field's FEATURES): a person decides between them."""
+    return x[_AGREE] == 0.0 and x[_SECOND_MISSING] == 0.0
 
 
 def sure_agreement(x: Sequence[float], at: float) -> bool:
@@ -198,7 +206,8 @@ def apply_gate(form: str, fields: MutableMapping[str, FieldResult], *, registrat
         f.gate_features = tuple(features(f, registration, key in confirmed))
         criticality = pol.criticality(value_type)
         f.confidence = group.probability(f.gate_features, criticality)
-        f.review = f.confidence < group.thresholds[criticality] or bool(f.reasons)
+        f.review = (f.confidence < group.thresholds[criticality] or bool(f.reasons)
+                    or readers_disagree(f.gate_features))
     for key in keys_sent_to_review(findings):
         if key in fields:
             fields[key].review = True
