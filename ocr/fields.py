@@ -21,7 +21,15 @@ from yomitori.wareki import WarekiError, to_gregorian
 
 from . import preprocess
 from .engine import Reading
-from .japanese import NAME_KEYS_SUFFIX, ambiguous_variants, fix_address, fix_company_name, fix_kana, fix_text
+from .japanese import (
+    NAME_KEYS_SUFFIX,
+    ambiguous_variants,
+    common_name_forms,
+    fix_address,
+    fix_company_name,
+    fix_kana,
+    fix_text,
+)
 from .lexicon import fix_entity_words, fix_municipality, fix_payment_type, fix_place_names, fix_remarks
 from .preprocess import Registered, grow_kernel, mm2_px, mm_px
 
@@ -527,6 +535,7 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     if f.type == "phone" and normalized and "-" not in str(value):
         reasons.append("電話番号の区切りが読み取れません")  # the numbering plan could not group it either
     if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
+        value = common_name_forms(value)
         variants = ambiguous_variants(value)
         if variants:
             reasons.append(f"異体字の可能性: {''.join(variants)}")

@@ -131,6 +131,16 @@ def ambiguous_variants(text: str) -> list[str]:
     return [c for c in text if c in _VARIANT_OF]
 
 
+# The old forms a recognizer trained on Chinese reads for the Japanese letter, whatever was printed (増田 read 增田):
+# in a name the common form is the better guess, and the letter's variants send the name to a person all the same.
+_NAME_OLD_FORMS = str.maketrans({old: new for old, new in OLD_FORMS.items() if old in _VARIANT_OF})
+
+
+def common_name_forms(name: str) -> str:
+    """增田 → 増田 in a person's name, only for letters `ambiguous_variants` flags (so never silently)."""
+    return name.translate(_NAME_OLD_FORMS)
+
+
 def standard_forms(text: str) -> str:
     """Each variant letter in its common form (髙橋 → 高橋): for looking a name up, never for the value."""
     return text.translate(_COMMON_FORM)

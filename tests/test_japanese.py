@@ -217,3 +217,15 @@ def test_a_phone_read_without_its_hyphens_is_grouped_by_the_numbering_plan_or_go
     assert grouped.value == "0742-55-1248" and not grouped.reasons
     unknown = _normalized(f, "0842154782", 0.999)
     assert unknown.value == "0842154782" and unknown.review
+
+
+def test_a_name_read_with_an_old_form_shows_the_common_form_and_still_goes_to_review():
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.fields import _normalized
+
+    field = templates()["kyuyo_soukatsuhyo/national"].field("payer_representative")
+    result = _normalized(field, "理事長 增田 彩", 0.99, (0.99,) * 7)
+    assert result.value == "理事長 増田 彩" and result.raw == "理事長 增田 彩"  # the reviewer sees what was read
+    assert result.review and result.reasons == ["異体字の可能性: 増"]
+    # A letter whose variants are not flagged is left as read: changing it would be silent.
+    assert _normalized(field, "代表 廣瀨 彩乃", 0.99, (0.99,) * 7).value == "代表 廣瀨 彩乃"
