@@ -91,3 +91,17 @@ def test_when_the_readers_disagree_on_a_reading_the_one_that_reads_the_name_is_s
     _fit_readings_to_names(fields)
     assert (kana.value, kana.second, kana.agreement) == ("ミウラ ユウイチ", "ミウラ ユユウイチ", False)
     assert kana.char_confidences == (0.8,) * 7 and kana.raw_confidence == 0.8  # the shown reading's own letters
+
+
+def test_a_name_read_in_other_than_two_parts_vouches_for_nothing_and_both_go_to_a_person():
+    from yomitori.validation import check_document
+
+    # A handwritten gap read as a space: the フリガナ, spaced alike, is still a reading of the broken name.
+    broken = {"employee_name": "柴 田 亮", "employee_name_kana": "シバ タ リョウ"}
+    findings, confirmed = check_document("idou_todokede", broken)
+    assert "employee_name_kana" not in confirmed
+    assert [(f.rule, f.fields, f.severity) for f in findings] == [
+        ("name_parts", ("employee_name", "employee_name_kana"), "warning")]
+    whole = {"employee_name": "柴田 亮", "employee_name_kana": "シバタ リョウ"}
+    findings, confirmed = check_document("idou_todokede", whole)
+    assert findings == [] and "employee_name_kana" in confirmed

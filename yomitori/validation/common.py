@@ -98,9 +98,13 @@ def _register_reading(form: str, name_key: str) -> None:
         """A フリガナ that is a dictionary reading of the name beside it is vouched for by the name. One that is not
         is no error: many names are read in ways no dictionary lists."""
         name, kana = doc.text(name_key), doc.text(name_key + KANA_SUFFIX)
-        if name and kana and fits(name, kana):
+        if name and len(name.split()) != 2:
+            # 姓 and 名 with one space between. A gap in handwriting read as a space (柴田 亮 → 柴 田 亮) would carry
+            # its フリガナ with it (シバ タ リョウ is a reading of 柴 田 亮), so neither vouches for the other then.
+            keys = (name_key, name_key + KANA_SUFFIX) if kana else (name_key,)
+            yield doc.finding("name_parts", keys, f"{doc.label(name_key)}の姓と名の区切りが読み取れません", WARNING)
+        elif name and kana and fits(name, kana):
             doc.confirm(name_key + KANA_SUFFIX)
-        yield from ()
 
     name_reading.__name__ = f"reading_{name_key}"
     rule(form, name_key, name_key + KANA_SUFFIX)(name_reading)
