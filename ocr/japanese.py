@@ -113,7 +113,9 @@ _NOT_AFTER_SOKUON = set(" アイウエオンーナニヌネノマミムメモヤ
 
 
 def fix_kana(text: str) -> str:
-    """Full-size kana where a small one cannot stand (a reading field: names in katakana)."""
+    """Full-size kana where a small one cannot stand (a reading field: names in katakana); a lone ー (a stroke of
+    the box or of a seal, read as its own word: コバヤシ チナツ ー) dropped."""
+    text = " ".join(w for w in text.split(" ") if w.strip("ー－-‐—―"))
     out: list[str] = []
     for i, ch in enumerate(text):
         prev = text[i - 1] if i else " "
