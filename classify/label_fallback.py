@@ -40,6 +40,11 @@ MATCH = 0.6  # label similarity below which a line of text is not that field's l
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
 GAP_MM = 3.0  # a break in a rule up to this long is bridged
+# A fax (half the vertical resolution, then black and white) breaks a slightly skewed thin horizontal rule
+# into dashes wherever it straddles two fax lines: runs of thin ink this long, this far apart at most, that
+# line up over DASHED_MM make a rule. Characters' strokes do not line up over that length.
+DASH_MM, DASH_GAP_MM, DASHED_MM = 1.5, 5.0, 25.0
+BILEVEL = 0.97  # share of a page's pixels near pure black or white above which it is a bilevel scan (fax)
 # Value types read as text beside a label; choices, checkboxes and dates need their printed options.
 READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_number", "amount", "count",
             "postal_code", "phone", "year", "month", "date"}
@@ -360,8 +365,25 @@ def frame_of(gray: np.ndarray, rotation: int) -> tuple[np.ndarray, tuple[float, 
     return src, page, (round(x, 1), round(y, 1), round(fw, 1), round(fh, 1))
 
 
-def rules(ink: np.ndarray) -> np.ndarray:
-    """The page's ruled lines: long straight runs of ink, horizontal or vertical."""
+def is_bilevel(gray: np.ndarray) -> bool:
+    """Black and white only (a fax; a scanner's binary mode): bar a little grey the resizing made."""
+    sample = gray[::4, ::4]
+    return float(((sample < 40) | (sample > 215)).mean()) >= BILEVEL
+
+
+def dashed_rules(ink: np.ndarray) -> np.ndarray:
+    """Horizontal rules a fax broke into dashes: thin runs of ink (no taller than a rule) that line up."""
+    u8 = ink.astype(np.uint8)
+    tall = cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((max(2, round(0.6 * PX_PER_MM)), 1), np.uint8))
+    thin = cv2.dilate(u8 & (1 - tall), np.ones((3, 1), np.uint8))
+    dashes = cv2.morphologyEx(thin, cv2.MORPH_OPEN, np.ones((1, round(DASH_MM * PX_PER_MM)), np.uint8))
+    joined = cv2.morphologyEx(dashes, cv2.MORPH_CLOSE, np.ones((1, round(DASH_GAP_MM * PX_PER_MM)), np.uint8))
+    return cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((1, round(DASHED_MM * PX_PER_MM)), np.uint8)).astype(bool)
+
+
+def rules(ink: np.ndarray, *, dashed: bool = False) -> np.ndarray:
+    """The page's ruled lines: long straight runs of ink, horizontal or vertical (`dashed`: also the
+    horizontal rules a fax broke up)."""
     n = round(RULE_MM * PX_PER_MM)
     # Thin rules on a scan waver by a pixel and break up: thicken them first, so a run survives the opening.
     # Across the line only: along it, closing gaps would join a row of printed characters into a "rule".
@@ -372,6 +394,8 @@ def rules(ink: np.ndarray) -> np.ndarray:
     g = round(GAP_MM * PX_PER_MM)
     horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, g), np.uint8))
     vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((g, 1), np.uint8))
+    if dashed:
+        horizontal |= dashed_rules(ink).astype(np.uint8)
     return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
 
 
@@ -587,7 +611,7 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
                                borderValue=255)
     # Rules are often printed fainter than writing: look for them in a lighter mask.
     paper = float(np.percentile(page[::4, ::4], 90))
-    ruled = rules(page < paper * 0.85)
+    ruled = rules(page < paper * 0.85, dashed=is_bilevel(page))
     # The frame closes every cell even where a stamp or a fold broke it.
     x0, y0, x1, y1 = _px(frame)
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)

@@ -246,3 +246,23 @@ def test_a_row_of_one_character_cells_is_read_whole_up_to_the_next_label():
     own, _ = value_areas(label, cells, row=True, others=[(130.0, 176.0, 15.0, 3.0)])
     right = max(own, key=lambda a: a[2])
     assert right[0] == label[0] + label[2] and right[0] + right[2] == 128.0
+
+
+def test_a_fax_pages_broken_rules_still_close_its_cells(engine, monkeypatch):
+    # A fax (half the vertical resolution, then black and white) breaks the slightly skewed thin horizontal
+    # rules into dashes: without joining them, the page's cells run together into a few full-height strips.
+    from dataclasses import replace
+
+    import yomitori.synth.generate as synth_generate
+    from yomitori.synth.scan import ScanEffects
+
+    pick = ScanEffects.pick
+    monkeypatch.setattr(synth_generate.ScanEffects, "pick", staticmethod(lambda rng: replace(pick(rng), fax=True)))
+    sample = synth_generate.generate(templates()[HELD_OUT], 502)
+    assert sample.effects.fax and sample.dpi == 200
+    gray = to_working(np.asarray(sample.image.convert("RGB")))
+    fb = locate(gray, "kyuyo_shiharai_hokokusho", 0, engine, exclude_layout="payroll_print")
+    assert fb is not None
+    fh = fb.draft.frame[3]
+    assert len(fb.cells) >= 100
+    assert not [c for c in fb.cells if c[3] > fh / 2]  # no cell spans half the form's height
