@@ -53,6 +53,11 @@ class Row(NamedTuple):
     field: str
     page: str
 
+    @property
+    def may_pass(self) -> bool:
+        """Nothing but its confidence keeps it from passing: not forced, and the two readers do not disagree."""
+        return not self.forced and not readers_disagree(self.features)
+
 
 def collect(results: list[PageResult], truths: dict[str, dict]) -> list[Row]:
     """A Row for every read field of the pages classified as their true form."""
@@ -92,7 +97,7 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
         coef, intercept = fit_group(x, y)
         sure, sure_confirmed = {}, {}
         for c, target in pol.targets.items():
-            free = [r for r in mine if not r.forced and pol.criticality(r.type) == c]
+            free = [r for r in mine if r.may_pass and pol.criticality(r.type) == c]
             if found := sure_segment(free, target):
                 sure[c] = found
             vouched = [r for r in free if vouched_for(r.features)]
@@ -103,7 +108,7 @@ def fit(rows: list[Row], meta: dict[str, object]) -> GateModel:
     p = np.array([models[r.group].probability(r.features, c) for r, c in zip(rows, crit, strict=True)])
     right = np.array([r.right for r in rows], bool)
     group = np.array([r.group for r in rows])
-    free = ~np.array([r.forced or readers_disagree(r.features) for r in rows], bool)
+    free = np.array([r.may_pass for r in rows], bool)
     out: dict[str, GroupModel] = {}
     for g, m in models.items():
         thresholds = {}
@@ -193,8 +198,7 @@ def _fit_and_report(rows: list[Row], n_pages: int, pages: int, seed: int, out: P
     print_reliability(reliability(pairs), console, "reliability on the calibration set")
     by_group: dict[str, list[bool]] = defaultdict(list)
     for r, (p, _) in zip(rows, pairs, strict=True):
-        may_pass = not r.forced and not readers_disagree(r.features)
-        if may_pass and p >= model.groups[r.group].thresholds[pol.criticality(r.type)]:
+        if r.may_pass and p >= model.groups[r.group].thresholds[pol.criticality(r.type)]:
             by_group[r.group].append(r.right)
     for g, m in model.groups.items():
         passed = by_group.get(g, [])
