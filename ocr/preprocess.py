@@ -79,17 +79,17 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
 
     Purple and blue stamp ink keeps its darkness: a ゴム印 is data, a seal is not.
     """
-    r = rgb[..., 0].astype(np.int16)
-    g = rgb[..., 1].astype(np.int16)
-    b = rgb[..., 2].astype(np.int16)
-    gray = np.minimum(np.minimum(r, g), b).astype(np.uint8)
-    red = (r - np.maximum(g, b) > 35) & (r > 100)
+    # OpenCV's saturating uint8 operations: a fifth of the time of int16 arithmetic on a whole page.
+    r, g, b = cv2.split(rgb)
+    gb = cv2.max(g, b)
+    gray = cv2.min(r, cv2.min(g, b))
+    red = (cv2.subtract(r, gb) > 35) & (r > 100)  # r − max(g, b) > 35; saturation cannot reach it
     if red.any():
         # Grow the mask over the seal's washed-out edges, but never over black ink it lies on.
-        grown = cv2.dilate(red.astype(np.uint8), grow_kernel(RED_GROW_MM)).astype(bool)
+        grown = cv2.dilate(red.view(np.uint8), grow_kernel(RED_GROW_MM)).view(bool)
         red |= grown & (gray > 90)
-        gray = gray.copy()
-        gray[red] = np.maximum(gray[red], np.uint8(min(255, int(np.percentile(gray, 90)))))
+        paper = np.uint8(min(255, int(np.percentile(gray[::4, ::4], 90))))
+        gray[red] = np.maximum(gray[red], paper)
     return gray
 
 
