@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 
@@ -108,6 +110,35 @@ def test_when_the_two_readers_disagree_the_surer_valid_reading_is_shown():
     assert _better(second, first) and not _better(first, second)
     assert not _better(reading("給料・賞与", (0.2,), normalized=True), reading("給料・賞与", (0.9,)))  # same value
     assert _better(reading("2025", (0.5,)), reading("和7", (0.99,), normalized=False))  # only valid value wins
+
+
+def test_when_one_reader_dropped_letters_the_fuller_reading_is_shown_but_not_a_seal_or_a_phantom():
+    from yomitori.extract import _better
+    from yomitori.ocr.fields import FieldResult
+
+    def reading(key, value, conf):
+        return FieldResult(key, value, conf, True, read=True, raw_confidence=conf,
+                           char_confidences=(conf,) * len(value.replace(" ", "")))
+
+    # The reader that drops a letter is surer of the letters it kept.
+    assert _better(reading("contact_person", "近藤 健一", 0.6), reading("contact_person", "近藤 健", 0.99))
+    assert _better(reading("payer_name", "株式会社白鳥工業", 0.57), reading("payer_name", "株式会社白工業", 0.88))
+    assert _better(reading("payer_address", "石川県能美市坪野町2173番地4 センタービル 3F", 0.6),
+                   reading("payer_address", "石川県能美市坪野町2173番地4 センタビル 3F", 0.97))
+    # What a reader adds that is no letter of a word does not make it the better one.
+    assert not _better(reading("recipient_name", "藤田 美香 (田)", 0.59), reading("recipient_name", "藤田 美香", 0.99))
+    assert not _better(reading("employee_name_kana", "エンドウ ユウスケ ー", 0.66),
+                       reading("employee_name_kana", "エンドウ ユウスケ", 0.99))
+    assert not _better(reading("contact_person", "三上: 久美子", 0.64), reading("contact_person", "三上 久美子", 0.99))
+    assert not _better(reading("payer_representative", "理事長 福島邨 紀子", 0.05),
+                       reading("payer_representative", "理事長 福島 紀子", 0.99))  # a phantom letter in a gap
+    # A tax year after next year is none yet: 令和5 read as 令和15 loses to the other reader's 2023.
+    late = date.today().year + 7
+    assert _better(FieldResult("tax_year", 2023, 0.5, True, char_confidences=(0.5,)),
+                   FieldResult("tax_year", late, 0.99, True, char_confidences=(0.99,)))
+    # Numbers are not judged this way (a reader's phantom digit: 2664000 for 264000); the surer reader decides.
+    assert not _better(reading("payer_designated_number", "2664000", 0.6),
+                       reading("payer_designated_number", "264000", 0.9))
 
 
 def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
