@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -104,6 +105,7 @@ _SPELLINGS = {"あて先": "宛先", "ふりがな": "フリガナ", "微": "徴
               **dict.fromkeys("-‐‑–—―－", "−")}
 
 
+@lru_cache(maxsize=1 << 16)  # every label is compared with every line of text, in four page turns
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for variant, usual in _SPELLINGS.items():
@@ -178,6 +180,7 @@ def positions(form: str, *, exclude_layout: str | None = None) -> dict[str, list
     return found
 
 
+@lru_cache(maxsize=1 << 18)  # the same pairs are scored for a view's quality and again to match its labels
 def similarity(label: str, text: str) -> float:
     """How well a line reads as this label: whole-line similarity, or the label as the line's beginning."""
     t = _norm(text)
