@@ -34,6 +34,9 @@ FRAME_MARGIN_MM = 1.5  # the frame itself is registered onto the frame: it prove
 # ≥ 0.99 on tuning seeds, a same-form other layout ≤ 0.45 (national on payroll_print ~0.31).
 RULES_AGREE = 0.75
 MIN_RULES_MM2 = 20.0  # fewer ruled pixels than this (a very faint scan) cannot judge: registration stands
+# Nor can a page that shows under this share of the rules the template prints: a fax that lost its thin rules
+# keeps only a stamp's box or two (0.2 % of them), where a page of another layout shows its own full set.
+MIN_RULES_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ def rule_agreement(reg: Registered) -> float | None:
     found_h &= inner
     found_v &= inner
     total = int(found_h.sum() + found_v.sum())
-    if total < MIN_RULES_MM2 * PX_PER_MM**2:
+    expected = int((expected_h & inner).sum() + (expected_v & inner).sum())
+    if total < max(MIN_RULES_MM2 * PX_PER_MM**2, MIN_RULES_SHARE * expected):
         return None
     return float(((found_h & expected_h).sum() + (found_v & expected_v).sum()) / total)
 

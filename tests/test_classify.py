@@ -195,6 +195,31 @@ def test_a_new_layout_is_not_read_with_a_template_of_the_form_that_lacks_its_rul
     assert own is not None and own.score > MATCH_THRESHOLD and rule_agreement(own.warp(gray)) > 0.95
 
 
+def test_a_fax_that_lost_its_ruled_lines_is_still_registered_onto_its_layout():
+    # A 200-dpi fax can drop every thin rule inside the frame; a seal's square box is then the only "rule" left.
+    # Too few rules to judge by, so the registration (the frame, the labels) and the title decide, as for a faint
+    # scan. The page used to go to the label fallback, which cannot read labels that small on such a page.
+    import cv2
+
+    from yomitori.classify.layout_match import _rules
+    from yomitori.ocr.preprocess import FAINT_INK, find_frame, ink_mask
+
+    t = templates()["kyuyo_shiharai_hokokusho/payroll_print"]
+    gray = _gray(generate(t, 1014, hand=True).image)
+    h, v = _rules(ink_mask(gray, FAINT_INK))
+    rules = cv2.dilate((h | v).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    frame = find_frame(gray)
+    inside = np.zeros(gray.shape, np.uint8)
+    cv2.fillPoly(inside, [frame.astype(np.int32)], 1)
+    lost = gray.copy()
+    lost[rules & cv2.erode(inside, np.ones((31, 31), np.uint8)).astype(bool)] = 255
+    x, y = (frame[2] - 20).astype(int)
+    cv2.rectangle(lost, (x - 120, y - 120), (x, y), 0, 3)
+    c = classify(lost, templates().values())
+    assert (c.form, c.layout) == (t.form, t.layout), c.signals
+    assert c.signals["registration"]["rules"] is None  # nothing to judge by, not a disagreement
+
+
 def test_a_faint_printout_still_explains_its_ruled_lines():
     # Light 0.15 mm rules, blurred and JPEG'd: only 67 % of the form's ink is found, yet every rule the page
     # shows is one its template prints.
