@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import cv2
 import numpy as np
@@ -544,6 +545,18 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
         normalized = False
     else:
         normalized = True
+    if f.type in ("year", "date") and normalized and _after_next_year(value):
+        # 令和5 read 令和15 (often by both readers): the 1 is the era box's edge or the rule beside the era. A year
+        # after next is none of these forms', so the year without it is taken, for a person to confirm.
+        m = re.search(r"\d+", fixed)
+        if m and len(m.group()) == 2 and m.group()[0] == "1":
+            try:
+                fewer = normalize(f.type, fixed[: m.start()] + fixed[m.start() + 1 :])
+            except NormalizationError:
+                fewer = None
+            if fewer is not None and not _after_next_year(fewer):
+                value = fewer
+                reasons.append("年の「1」を枠の線と判断しました")
     if f.type == "phone" and normalized and "-" not in str(value):
         reasons.append("電話番号の区切りが読み取れません")  # the numbering plan could not group it either
     if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
@@ -554,6 +567,12 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     review = conf < REVIEW_BELOW or bool(reasons)
     return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box, raw_confidence=conf,
                        char_confidences=chars, normalized=normalized)
+
+
+def _after_next_year(value: object) -> bool:
+    """A year (or ISO date) after next year: no tax year, filing, birth or change these forms record."""
+    year = value if isinstance(value, int) else int(str(value)[:4]) if str(value)[:4].isdigit() else None
+    return year is not None and year > date.today().year + 1
 
 
 def _date(reg: Registered, f: FieldTemplate) -> Pending:

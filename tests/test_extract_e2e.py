@@ -141,6 +141,26 @@ def test_when_one_reader_dropped_letters_the_fuller_reading_is_shown_but_not_a_s
                        reading("payer_designated_number", "264000", 0.9))
 
 
+def test_a_year_after_next_read_with_a_stray_one_is_taken_without_it_for_a_person_to_confirm(monkeypatch):
+    from yomitori.ocr import fields
+
+    class Today(date):
+        @classmethod
+        def today(cls):
+            return date(2026, 11, 23)
+
+    monkeypatch.setattr(fields, "date", Today)
+    tax_year = templates()["kyuyo_shiharai_hokokusho/national"].field("tax_year")
+    submitted = templates()["kyuyo_soukatsuhyo/national"].field("submitted_date")
+    fixed = fields._normalized(tax_year, "令和15", 0.99)  # 2033: the 1 is the era box's edge
+    assert fixed.value == 2023 and fixed.review and fixed.reasons
+    assert fields._normalized(submitted, "令和16年1月8日", 0.99).value == "2024-01-08"
+    plain = fields._normalized(tax_year, "令和9", 0.99)  # next year's 年度 is no error
+    assert (plain.value, plain.reasons) == (2027, [])
+    # 令和10 is 2028: without its 1 it is no year at all, so it stays as read (the validator questions it).
+    assert fields._normalized(tax_year, "令和10", 0.99).value == 2028
+
+
 def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
     """A thin Mincho hyphen after a scan is ~160 gray on white: the field crop must keep it (it lost it, and
     0742-55-1248 was read 0742551248, both readers agreeing)."""
