@@ -512,6 +512,8 @@ def _join_lines(lines: list[str]) -> str:
     return text
 
 
+_HALF_REIWA = re.compile(r"^和\s*(\d{1,2}|元)\s*(年分?)?$")
+
 # A written 〒 before the code reads as a digit (5, 7, T): a postal code has three digits before its hyphen.
 _POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\d{4})$")
 
@@ -537,6 +539,10 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     elif f.type == "postal_code":
         fixed = _POSTAL_MARK.sub(r"\1", fixed)
     reasons: list[str] = []
+    if f.type == "year" and _HALF_REIWA.match(fixed):
+        # The 令 of 令和 lost to the box's edge (和6): of the eras ending in 和 only 令和 has tax years.
+        fixed = "令" + fixed
+        reasons.append("元号の「令」を補いました")
     try:
         value = normalize(f.type, fixed)
     except NormalizationError as exc:

@@ -159,6 +159,29 @@ def test_a_year_after_next_read_with_a_stray_one_is_taken_without_it_for_a_perso
     assert (plain.value, plain.reasons) == (2027, [])
     # 令和10 is 2028: without its 1 it is no year at all, so it stays as read (the validator questions it).
     assert fields._normalized(tax_year, "令和10", 0.99).value == 2028
+    # The 令 lost to the box's edge: of the eras ending in 和 only 令和 has tax years.
+    half = fields._normalized(tax_year, "和6", 0.99)
+    assert half.value == 2024 and half.review
+    assert fields._normalized(tax_year, "和15", 0.99).value == 2023
+
+
+def test_a_name_read_with_a_look_alike_letter_is_put_back_by_its_reading_for_a_person_to_confirm():
+    from yomitori.extract import _fit_readings_to_names
+    from yomitori.ocr.fields import FieldResult
+
+    def page(name, kana):
+        return {"recipient_name": FieldResult("recipient_name", name, 0.99, False, second=name, agreement=True),
+                "recipient_name_kana": FieldResult("recipient_name_kana", kana, 0.99, False)}
+
+    fields = page("干葉 大樹", "チバ ダイキ")  # both readers read 千 as 干
+    _fit_readings_to_names(fields)
+    name = fields["recipient_name"]
+    assert name.value == "千葉 大樹" and name.review and name.reasons and name.agreement is False
+    # 干場 reads as written; ヒナツ fits neither form: both stay as read.
+    for as_read, kana in (("干場 健", "ホシバ ケン"), ("小林 干夏", "コバヤシ ヒナツ")):
+        fields = page(as_read, kana)
+        _fit_readings_to_names(fields)
+        assert fields["recipient_name"].value == as_read and not fields["recipient_name"].reasons
 
 
 def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):

@@ -222,6 +222,7 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
         name = fields.get(key.removesuffix(KANA_SUFFIX)) if key.endswith(KANA_SUFFIX) else None
         if name is None or not isinstance(name.value, str) or not isinstance(f.value, str):
             continue
+        _fit_name_to_reading(name, f.value)
         if (spaced := fitting_reading(name.value, f.value)) is not None:
             f.value = spaced
         elif isinstance(f.second, str) and (spaced := fitting_reading(name.value, f.second)) is not None:
@@ -237,6 +238,26 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
             f.second = spaced
         if f.agreement is not None:
             f.agreement = f.second == f.value
+
+
+# Letters of a name the recognizers read as a look-alike that names hardly use (千葉 as 干葉, 千尋 as 干尋).
+NAME_LOOKALIKES = {"干": "千"}
+
+
+def _fit_name_to_reading(name: FieldResult, kana: str) -> None:
+    """A name that is no reading of its フリガナ, but is with one look-alike letter put back (干葉 チバ → 千葉),
+    is put back, with a reason: a person confirms it. 干場 ホシバ stays: it reads as written."""
+    value = name.value
+    if not isinstance(value, str) or fitting_reading(value, kana) is not None:
+        return
+    told = [value[:i] + NAME_LOOKALIKES[ch] + value[i + 1 :] for i, ch in enumerate(value) if ch in NAME_LOOKALIKES]
+    told = [t for t in told if fitting_reading(t, kana) is not None]
+    if len(told) == 1:
+        name.value = told[0]
+        name.reasons.append("氏名の1字をフリガナの読みに合わせて直しました")
+        name.review = True
+        if name.agreement is not None:
+            name.agreement = name.second == name.value
 
 
 def second_reader(engine: RecognitionEngine) -> RecognitionEngine | None:
