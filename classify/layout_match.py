@@ -79,7 +79,7 @@ def match_layouts(gray: np.ndarray, layouts: Iterable[LayoutTemplate]) -> Layout
 def rule_agreement(reg: Registered) -> float | None:
     """Share of the registered page's ruled lines (inside the frame) that its template prints there too,
     horizontal against horizontal and vertical against vertical; None when the page shows too few rules."""
-    expected_h, expected_v, inner = _template_rules(reg.template)
+    expected_h, expected_v, inner, expected = _template_rules(reg.template)
     h, w = inner.shape
     page = np.full((h, w), 255, np.uint8)
     ph, pw = min(h, reg.gray.shape[0]), min(w, reg.gray.shape[1])
@@ -88,7 +88,6 @@ def rule_agreement(reg: Registered) -> float | None:
     found_h &= inner
     found_v &= inner
     total = int(found_h.sum() + found_v.sum())
-    expected = int((expected_h & inner).sum() + (expected_v & inner).sum())
     if total < max(MIN_RULES_MM2 * PX_PER_MM**2, MIN_RULES_SHARE * expected):
         return None
     return float(((found_h & expected_h).sum() + (found_v & expected_v).sum()) / total)
@@ -103,11 +102,12 @@ def _rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return horizontal.astype(bool), vertical.astype(bool)
 
 
-_template_cache: dict[int, tuple[LayoutTemplate, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+_template_cache: dict[int, tuple[LayoutTemplate, tuple[np.ndarray, np.ndarray, np.ndarray, int]]] = {}
 
 
-def _template_rules(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The template's horizontal and vertical rules grown by the tolerance, and the inside of its frame."""
+def _template_rules(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The template's horizontal and vertical rules grown by the tolerance, the inside of its frame, and how many
+    rule pixels it has there."""
     cached = _template_cache.get(id(t))
     if cached is None or cached[0] is not t:
         _, ink, _ = reference(t)
@@ -118,5 +118,6 @@ def _template_rules(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarr
         m = FRAME_MARGIN_MM * PX_PER_MM
         inner = np.zeros(ink.shape, bool)
         inner[round(y + m) : round(y + fh - m), round(x + m) : round(x + fw - m)] = True
-        cached = _template_cache[id(t)] = (t, (horizontal, vertical, inner))
+        expected = int((horizontal & inner).sum() + (vertical & inner).sum())
+        cached = _template_cache[id(t)] = (t, (horizontal, vertical, inner, expected))
     return cached[1]
