@@ -551,7 +551,7 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
         normalized = False
     else:
         normalized = True
-    if f.type in ("year", "date") and normalized and _after_next_year(value):
+    if f.type in ("year", "date") and normalized and after_next_year(value):
         # 令和5 read 令和15 (often by both readers): the 1 is the era box's edge or the rule beside the era. A year
         # after next is none of these forms', so the year without it is taken, for a person to confirm.
         m = re.search(r"\d+", fixed)
@@ -560,7 +560,7 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
                 fewer = normalize(f.type, fixed[: m.start()] + fixed[m.start() + 1 :])
             except NormalizationError:
                 fewer = None
-            if fewer is not None and not _after_next_year(fewer):
+            if fewer is not None and not after_next_year(fewer):
                 value = fewer
                 reasons.append("年の「1」を枠の線と判断しました")
     if f.type == "phone" and normalized and "-" not in str(value):
@@ -575,7 +575,7 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
                        char_confidences=chars, normalized=normalized)
 
 
-def _after_next_year(value: object) -> bool:
+def after_next_year(value: object) -> bool:
     """A year (or ISO date) after next year: no tax year, filing, birth or change these forms record."""
     year = value if isinstance(value, int) else int(str(value)[:4]) if str(value)[:4].isdigit() else None
     return year is not None and year > date.today().year + 1

@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.name_readings import KANA_SUFFIX, fitting_reading, nearest_reading
 from yomitori.ocr.engine import RecognitionEngine, get_engine
-from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.fields import FieldResult, Pending, after_next_year, plan_field
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
 from yomitori.ocr.lexicon import plausibility
 from yomitori.ocr.name_variants import prefer_printed_variants
@@ -161,11 +160,10 @@ def _better(other: FieldResult, first: FieldResult) -> bool:
             return True
         if _dropped_letters(other.value, first):
             return False
-    if first.key == "tax_year" and isinstance(first.value, int) and isinstance(other.value, int):
-        # 令和5 read as 令和15: a tax year after next year is none yet (the 総括表's 年度 runs a year ahead).
-        latest = date.today().year + 1
-        if (first.value > latest) != (other.value > latest):
-            return first.value > latest
+    # 令和5 read as 令和15: a tax year after next year is none yet (the 総括表's 年度 runs a year ahead).
+    if first.key == "tax_year" and isinstance(first.value, int) and isinstance(other.value, int) \
+            and after_next_year(first.value) != after_next_year(other.value):
+        return after_next_year(first.value)
     return min(other.char_confidences, default=other.raw_confidence) > min(
         first.char_confidences, default=first.raw_confidence)
 
