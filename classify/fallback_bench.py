@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.bench import is_blank
+from yomitori.extract import read_fields, second_reader
 from yomitori.forms_templates import contract_forms, templates
 from yomitori.ocr.engine import RecognitionEngine, get_engine
-from yomitori.ocr.fields import FieldResult, plan_field
-from yomitori.ocr.preprocess import Registered, to_working
+from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
 
 from .fusion import classify
-from .label_fallback import locate, read_fallback
+from .label_fallback import locate, settle
 
 
 @dataclass
@@ -33,26 +34,26 @@ class FallbackScore:
     misses: list[str] = field(default_factory=list)
 
 
-def _read_registered(reg: Registered, engine: RecognitionEngine) -> dict[str, FieldResult]:
-    """What the pipeline does with a page a template registers: that template's fields, read."""
-    plans = {f.key: plan_field(reg, f) for f in reg.template.fields}
-    lines = [ln for p in plans.values() for ln in p.lines]
-    readings = engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
-    out, cursor = {}, 0
-    for key, p in plans.items():
-        out[key] = p.finish(list(readings[cursor : cursor + len(p.lines)]))
-        cursor += len(p.lines)
-    return out
+def _read(pending: dict[str, Pending], engine: RecognitionEngine,
+          second: RecognitionEngine | None) -> dict[str, FieldResult]:
+    """What the pipeline (yomitori.extract) does with a page's planned fields: both readers, names fitted."""
+    lines = [ln for p in pending.values() for ln in p.lines]
+    images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
+    readings = engine.recognize(images, charsets) if lines else []
+    seconds = second.recognize(images, charsets) if lines and second is not None else None
+    return read_fields(pending, readings, seconds)
 
 
 def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
-    """Generated pages of `layout_id`, classified and read with that layout's template and labels removed.
+    """Generated pages of `layout_id`, classified and read with that layout's template and labels removed,
+    as `yomitori extract` reads them (both readers).
 
     A page goes where the pipeline sends it (yomitori.extract): registered onto another layout, it is read
     with that template (and is then most likely wrong); named as the form with no layout, by the fallback."""
     t = templates()[layout_id]
     others = [x for x in templates().values() if x.id != layout_id]
     engine = get_engine("ppocr")
+    second = second_reader(engine)
     tiers = {k: c.tier for k, c in contract_forms()[t.form].fields.items()}
     score = FallbackScore()
     for s in range(seed, seed + pages):
@@ -61,8 +62,10 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         c = classify(gray, others)
         fallback = c.form == t.form and c.registered is None
         fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout) if c.form == t.form else None
-        alone = read_fallback(fb, engine) if fb is not None else {}
-        got = _read_registered(c.registered, engine) if c.registered is not None and c.form == t.form else alone
+        alone = settle(_read(fb.pending, engine, second), fb) if fb is not None else {}
+        registered = c.registered is not None and c.form == t.form
+        got = _read({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,
+                    second) if registered else alone
         score.named += fallback
         score.misregistered += c.registered is not None and c.form == t.form
         if c.registered is not None:

@@ -41,6 +41,12 @@ MATCH = 0.6  # label similarity below which a line of text is not that field's l
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
 GAP_MM = 3.0  # a break in a rule up to this long is bridged
+# A rule that stops short of the rule across its way, by up to this much, is led on to it: a form's rules end on
+# other rules, and a seal dropped out with its red ink (over a name, by the frame) takes a stretch of rule with it.
+REACH_MM = 22.0
+# A run of ink with ink within TEXT_NEAR_MM both above and below along more than TEXT_SHARE of it is print.
+TEXT_NEAR_MM, TEXT_SHARE = 0.5, 0.6
+ON_RULE_PX = 4  # a rule's end this near the rule across it is on it
 # A fax (half the vertical resolution, then black and white) breaks a slightly skewed thin horizontal rule
 # into dashes wherever it straddles two fax lines: runs of thin ink this long, this far apart at most, that
 # line up over DASHED_MM make a rule. Characters' strokes do not line up over that length.
@@ -53,6 +59,10 @@ DATED = {"date", "year", "month"}  # value types an empty box of prints its unit
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
+# Looking for a cell's head the detector missed: past the rule by HEAD_EDGE_MM, ink starting within HEAD_TOP_MM
+# of the cell's top, HEAD_MIN_MM to HEAD_MAX_MM tall, found within HEAD_BAND_MM of the top.
+HEAD_EDGE_MM, HEAD_TOP_MM, HEAD_MIN_MM, HEAD_MAX_MM, HEAD_BAND_MM = 0.5, 2.0, 0.8, 3.0, 4.5
+HEAD_PAD_MM = 0.6  # margin round a head's crop
 ROOM_MM = 4.0  # … and leaves room for a value under it when this much of the cell is left below
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
 FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
@@ -392,6 +402,7 @@ def rules(ink: np.ndarray, *, dashed: bool = False) -> np.ndarray:
     # Across the line only: along it, closing gaps would join a row of printed characters into a "rule".
     u8 = ink.astype(np.uint8)
     horizontal = cv2.morphologyEx(cv2.dilate(u8, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
+    horizontal = _not_in_text(horizontal, ink)
     vertical = cv2.morphologyEx(cv2.dilate(u8, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
     # A seal dropped out with its red ink, or a faded stretch, breaks a rule: bridge short gaps along it.
     g = round(GAP_MM * PX_PER_MM)
@@ -399,7 +410,94 @@ def rules(ink: np.ndarray, *, dashed: bool = False) -> np.ndarray:
     vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((g, 1), np.uint8))
     if dashed:
         horizontal |= dashed_rules(ink).astype(np.uint8)
+    reach = round(REACH_MM * PX_PER_MM)
+    horizontal, vertical = _led_on(horizontal, vertical, reach), _led_on(vertical.T, horizontal.T, reach).T
     return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _not_in_text(runs: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Horizontal runs of ink that are not the strokes of a line of print: a blurred 1.5 mm label (基礎控除額) is a
+    smear whose middle runs on for its whole width, with its glyphs' ink right above and below along it, which a
+    rule has only where a label happens to sit by it."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    near = round(TEXT_NEAR_MM * PX_PER_MM)
+    keep = np.ones(n, bool)
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        above = ink[max(0, y - near) : y, x : x + w].any(axis=0)
+        below = ink[y + h : y + h + near, x : x + w].any(axis=0)
+        keep[i] = (above & below).mean() <= TEXT_SHARE
+    return (keep[labels] & (runs > 0)).astype(np.uint8)
+
+
+def _led_on(along: np.ndarray, across: np.ndarray, reach: int) -> np.ndarray:
+    """Horizontal rules (`along`) whose ends stop within `reach` pixels of a vertical rule (`across`) continued
+    to it. Rules are found row-wise; call with both masks transposed for the vertical ones."""
+    out = along.copy()
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(along, connectivity=8)
+    width = along.shape[1]
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w < 2 * h:
+            continue  # not a horizontal run
+        for end, step in ((x + w - 1, 1), (x, -1)):
+            rows = np.flatnonzero(labels[y : y + h, end] == i) + y
+            if rows.size == 0:
+                continue
+            r0, r1 = int(rows.min()), int(rows.max()) + 1
+            stop = min(width, end + reach + 1) if step > 0 else max(-1, end - reach - 1)
+            if across[r0:r1, max(0, end - ON_RULE_PX) : end + ON_RULE_PX + 1].any():
+                continue  # it ends on a rule (or runs a pixel or two through it)
+            path = across[r0:r1, end + step : stop : step].any(axis=0)
+            hit = np.flatnonzero(path)
+            if hit.size:
+                k = int(hit[0])
+                lo, hi = (end, end + step * k + 1) if step > 0 else (end + step * k, end + 1)
+                out[r0:r1, lo:hi] = 1
+    return out
+
+
+def cell_heads(clean: np.ndarray, ruled: np.ndarray, found: Sequence[TextBox]) -> list[TextBox]:
+    """The small print heading ruled cells (a label in a cell's top-left corner) that text detection missed.
+
+    A payroll printout prints its labels about 1.5 mm tall: too small for the detector at the scale it runs at,
+    yet the recognizer reads them well when given them. A cell's head is the first band of ink within
+    HEAD_BAND_MM of its top, no taller than HEAD_MAX_MM (a value written near the top is taller)."""
+    ink = ink_mask(clean) & ~ruled
+    covered = np.zeros(ink.shape, bool)
+    for b in found:
+        covered[b.y : b.y + b.h, b.x : b.x + b.w] = True
+    edge, band_px = round(HEAD_EDGE_MM * PX_PER_MM), round(HEAD_BAND_MM * PX_PER_MM)
+    heads: list[TextBox] = []
+    for cell in cells(ruled):
+        x0, y0, x1, y1 = _px(cell)
+        x0, y0, x1 = x0 + edge, y0 + edge, x1 - edge
+        band = ink[y0 : min(y1, y0 + band_px), x0:x1]
+        if band.size == 0 or not band.any():
+            continue
+        n, _, stats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
+        # The head's glyphs: small, and starting near the top (a value below it is taller or starts lower).
+        glyphs = sorted((int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:n]
+                        if y <= HEAD_TOP_MM * PX_PER_MM and h <= HEAD_MAX_MM * PX_PER_MM)
+        if not glyphs:
+            continue
+        left, top, right, bottom = glyphs[0][0], glyphs[0][1], glyphs[0][0] + glyphs[0][2], glyphs[0][1] + glyphs[0][3]
+        for x, y, w, h in glyphs[1:]:
+            if x > right + GAP_CUT_MM * 2 * PX_PER_MM:
+                break  # a value or unit further along
+            right, top, bottom = max(right, x + w), min(top, y), max(bottom, y + h)
+        if bottom - top < HEAD_MIN_MM * PX_PER_MM:
+            continue
+        pad = round(HEAD_PAD_MM * PX_PER_MM)  # the recognizer reads a tight crop of small print badly
+        head = TextBox(max(0, x0 + left - pad), max(0, y0 + top - pad), right - left + 2 * pad,
+                       bottom - top + 2 * pad, 1.0)
+        if covered[head.y : head.y + head.h, head.x : head.x + head.w].mean() < 0.5:
+            heads.append(head)
+    return heads
+
+
+def _overlap(a: TextBox, b: TextBox) -> int:
+    return max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x)) * max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
 
 
 def cells(ruled: np.ndarray) -> list[Box]:
@@ -620,6 +718,9 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
     clean = np.where(ruled, 255, page).astype(np.uint8)
     boxes = [b for b in detect_lines(clean) if b.h >= 1.2 * PX_PER_MM]
+    heads = cell_heads(clean, ruled, boxes)
+    # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
+    boxes = [b for b in boxes if not any(_overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
     crops = [_crop(clean, b) for b in boxes]
     readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
     lines = [Detected(_mm(b), r.text) for b, r in zip(boxes, readings, strict=True) if r.text.strip()]
@@ -693,7 +794,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
                 _drop_dividers(written, area, light, ruled)
         candidates[key] = [FieldTemplate(key=key, type=c.type, box=_round(a), label=label.text,
                                          label_box=_round(label.box),
-                                         lines=int(max(1, min(4, a[3] // 4.5))) if multiline else 1) for a in areas]
+                                         lines=int(max(1, min(4, a[3] // 4.0))) if multiline else 1) for a in areas]
     for key, label in found.items():
         if contract[key].type == "checkbox" and (box := _check_box(label, all_cells, written)) is not None:
             candidates[key] = [FieldTemplate(key=key, type="checkbox", box=_round(box), label=label.text,

@@ -24,7 +24,7 @@ from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.name_readings import KANA_SUFFIX, fitting_reading, nearest_reading
-from yomitori.ocr.engine import RecognitionEngine, get_engine
+from yomitori.ocr.engine import Reading, RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, after_next_year, plan_field
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
 from yomitori.ocr.lexicon import plausibility
@@ -116,31 +116,44 @@ class Extractor:
         seconds = self.second.recognize(images, charsets) if lines and self.second is not None else None
         cursor = 0
         for result, pending in plans:
-            for key, pend in pending.items():
-                n = len(pend.lines)
-                mine = readings[cursor : cursor + n]
-                theirs = seconds[cursor : cursor + n] if seconds is not None else None
-                if theirs is not None and key.endswith(NAME_KEYS_SUFFIX):
-                    mine, theirs = prefer_printed_variants(mine, theirs)
-                field_result = pend.finish(mine)
-                if n:
-                    field_result.read = True
-                    if theirs is not None:
-                        other = pend.finish(theirs)
-                        if _better(other, field_result):
-                            field_result, other = other, field_result
-                            field_result.read = True
-                        field_result.second, field_result.agreement = other.value, other.value == field_result.value
-                        field_result.second_confidences = other.char_confidences or (other.raw_confidence,)
-                result.fields[key] = field_result
-                cursor += n
-            _fit_readings_to_names(result.fields)
+            n = sum(len(pend.lines) for pend in pending.values())
+            result.fields = read_fields(pending, readings[cursor : cursor + n],
+                                        seconds[cursor : cursor + n] if seconds is not None else None)
+            cursor += n
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
                 result.findings = apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
                 result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
                 result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
+
+
+def read_fields(pending: dict[str, Pending], readings: Sequence[Reading],
+                seconds: Sequence[Reading] | None) -> dict[str, FieldResult]:
+    """One page's planned fields finished from their lines' readings (in plan order) by the first reader and,
+    when there is one, the second: the better guess is kept, the other kept beside it for the gate."""
+    fields: dict[str, FieldResult] = {}
+    cursor = 0
+    for key, pend in pending.items():
+        n = len(pend.lines)
+        mine = list(readings[cursor : cursor + n])
+        theirs = list(seconds[cursor : cursor + n]) if seconds is not None else None
+        if theirs is not None and key.endswith(NAME_KEYS_SUFFIX):
+            mine, theirs = prefer_printed_variants(mine, theirs)
+        field_result = pend.finish(mine)
+        if n:
+            field_result.read = True
+            if theirs is not None:
+                other = pend.finish(theirs)
+                if _better(other, field_result):
+                    field_result, other = other, field_result
+                    field_result.read = True
+                field_result.second, field_result.agreement = other.value, other.value == field_result.value
+                field_result.second_confidences = other.char_confidences or (other.raw_confidence,)
+        fields[key] = field_result
+        cursor += n
+    _fit_readings_to_names(fields)
+    return fields
 
 
 def _better(other: FieldResult, first: FieldResult) -> bool:
