@@ -57,6 +57,7 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
             "postal_code", "phone", "year", "month", "date"}
 DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
+MY_NUMBER_DIGITS = 12
 ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
 # Looking for a cell's head the detector missed: past the rule by HEAD_EDGE_MM, ink starting within HEAD_TOP_MM
@@ -660,8 +661,9 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequenc
     return [(left, y, right - left, h), *(b for b in all_cells if b != cell)]
 
 
-def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
-    """A run of narrow cells of one height through `first` (both ways), as one box."""
+def _row_from(first: Box, all_cells: Sequence[Box], most: int | None = None) -> Box:
+    """A run of narrow cells of one height through `first` (both ways; rightwards only, up to `most` cells,
+    when the value has that many characters), as one box."""
     x, y, w, h = first
     if w > ROW_CELL_MM:
         return first
@@ -676,9 +678,10 @@ def _row_from(first: Box, all_cells: Sequence[Box]) -> Box:
             return None
         return nxt
 
-    while (nxt := neighbour(end + 1.0)) is not None and nxt[0] + nxt[2] > end:
-        end = nxt[0] + nxt[2]
-    while (prv := neighbour(start - 1.0)) is not None and prv[0] < start:
+    count = 1
+    while (most is None or count < most) and (nxt := neighbour(end + 1.0)) is not None and nxt[0] + nxt[2] > end:
+        end, count = nxt[0] + nxt[2], count + 1
+    while most is None and (prv := neighbour(start - 1.0)) is not None and prv[0] < start:
         start = prv[0]
     return (start, y, end - start, h)
 
@@ -712,7 +715,8 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
                                borderValue=255)
     # Rules are often printed fainter than writing: look for them in a lighter mask.
     paper = float(np.percentile(page[::4, ::4], 90))
-    ruled = rules(page < paper * 0.85, dashed=is_bilevel(page))
+    # Bilevel as scanned: the warp onto the frame greys the edges of its strokes.
+    ruled = rules(page < paper * 0.85, dashed=is_bilevel(gray) or is_bilevel(page))
     # The frame closes every cell even where a stamp or a fold broke it.
     x0, y0, x1, y1 = _px(frame)
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
@@ -809,9 +813,12 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         x, y, w, h = candidates[key][0].box
         cell = _cell_at(x + w / 2, y + h / 2, all_cells)
         nxt = _cell_at(cell[0] + cell[2] + 1.5, y + h / 2, all_cells) if cell else None
-        if nxt is None or nxt == cell or _ink(written, nxt) < MIN_VALUE_INK:
+        if nxt is None or nxt == cell:
             continue
-        area = _row_from(nxt, all_cells)
+        # One digit a cell, twelve cells (the next block's row number may follow): a digit alone is little ink.
+        area = _row_from(nxt, all_cells, MY_NUMBER_DIGITS)
+        if _ink(written, area) < MIN_VALUE_INK:
+            continue
         _drop_dividers(written, area, light, ruled)
         candidates[number_key] = [FieldTemplate(key=number_key, type="my_number", box=_round(area))]
     for key, label in found.items():

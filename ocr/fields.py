@@ -217,6 +217,8 @@ def split_lines(crop: np.ndarray, max_lines: int) -> list[np.ndarray]:
             gaps = [bands[i + 1][0] - bands[i][1] for i in range(len(bands) - 1)]
             i = int(np.argmin(gaps))
             bands[i : i + 2] = [[bands[i][0], bands[i + 1][1]]]
+        while len(bands) < max_lines and (split := _touching_lines(profile, bands)) is not None:
+            bands = split
     else:
         bands = [[int(rows[0]), int(rows[-1]) + 1]]
     out = []
@@ -228,6 +230,27 @@ def split_lines(crop: np.ndarray, max_lines: int) -> list[np.ndarray]:
         img = crop[y0:y1, cols[0] : cols[-1] + 1]
         out.append(_pad(img))
     return out
+
+
+# Two written lines that touch (a descender on the one, the next line's top) make one band of ink; across its
+# middle (TOUCH_MIDDLE of its height) a row this thin (TOUCH_INK of its rows' median ink) is the seam between them.
+# Across a single line of text every middle row crosses many strokes.
+TOUCH_MIDDLE, TOUCH_INK = (0.3, 0.7), 0.25
+
+
+def _touching_lines(profile: np.ndarray, bands: list[list[int]]) -> list[list[int]] | None:
+    """The bands with the tallest cut in two at the seam of two touching lines, or None when it has none."""
+    i = max(range(len(bands)), key=lambda k: bands[k][1] - bands[k][0])
+    y0, y1 = bands[i]
+    rows = profile[y0:y1]
+    lo, hi = round(len(rows) * TOUCH_MIDDLE[0]), round(len(rows) * TOUCH_MIDDLE[1])
+    inked = rows[rows > 0]
+    if hi <= lo or inked.size == 0:
+        return None
+    seam = lo + int(np.argmin(rows[lo:hi]))
+    if rows[seam] > TOUCH_INK * float(np.median(inked)):
+        return None
+    return [*bands[:i], [y0, y0 + seam], [y0 + seam + 1, y1], *bands[i + 1 :]]
 
 
 @dataclass(frozen=True)
