@@ -255,3 +255,20 @@ def test_a_field_with_a_few_thin_strokes_goes_to_a_person_instead_of_passing_as_
     assert _ink_share(Registered(t, page, 0, 1.0), _writing_area(f)) < BLANK_INK
     result = plan_field(Registered(t, page, 0, 1.0), f).finish([])
     assert result.value is None and result.review is True and result.reasons
+
+
+def test_two_written_lines_that_touch_are_read_as_two():
+    from yomitori.ocr.fields import split_lines
+
+    # Two lines of "glyphs" 30 px tall, the first's descender reaching the second's top: no blank row between.
+    crop = np.full((80, 400), 255, np.uint8)
+    for x in range(10, 390, 24):
+        crop[5:35, x : x + 16] = 0  # line 1
+        crop[40:70, x : x + 16 : 3] = 0  # line 2: thinner strokes
+        crop[15:30, x + 2 : x + 14] = 255  # hollow glyphs, as text is
+    crop[35:40, 30:32] = 0  # a descender touching the line below
+    lines = split_lines(crop, 2)
+    assert len(lines) == 2
+    assert all(ln.shape[0] < 50 for ln in lines)  # each a line (padded); both together are 91 px tall
+    # A single line of text is not cut across its middle, though it may be.
+    assert len(split_lines(crop[:36], 2)) == 1

@@ -96,9 +96,9 @@ def test_draft_template_command_writes_a_loadable_template(page, tmp_path):
 # ---------------------------------------------------------------- other held-out layouts
 
 
-def _held_out_page(layout_id: str, seed: int):
+def _held_out_page(layout_id: str, seed: int, *, hand: bool | None = False):  # None: as the seed draws it
     t = templates()[layout_id]
-    sample = generate(t, seed, hand=False)
+    sample = generate(t, seed, hand=hand)
     gray = to_working(np.asarray(sample.image.convert("RGB")))
     others = [x for x in templates().values() if x.id != layout_id]
     c = classify(gray, others)
@@ -266,3 +266,44 @@ def test_a_fax_pages_broken_rules_still_close_its_cells(engine, monkeypatch):
     fh = fb.draft.frame[3]
     assert len(fb.cells) >= 100
     assert not [c for c in fb.cells if c[3] > fh / 2]  # no cell spans half the form's height
+
+
+def test_small_printed_labels_and_a_rule_a_seal_broke(engine):
+    # payroll_print, handwritten at 200 dpi: its 1.5 mm labels (住所又は居所, 受給者番号, 基礎控除額,
+    # 生年月日) are too small for text detection, and are read as the heads of their cells. The recipient's red
+    # seal sits on the rule under 氏名 by the frame; dropped out with its red ink, it took 10 mm of that rule.
+    for seed, keys in ((4409, ("recipient_number", "basic_deduction", "birth_date")),
+                       (4403, ("recipient_name", "withholding_tax", "birth_date", "payer_name", "remarks"))):
+        t, sample, gray, c = _held_out_page(HELD_OUT, seed, hand=None)
+        fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+        assert fb is not None
+        assert {"recipient_address", *keys} <= set(fb.labels), seed
+        got = read_fallback(fb, engine)
+        assert [k for k in keys if got[k].value != sample.truth[k]] == [], seed
+
+
+def test_a_dependents_my_number_is_the_twelve_cells_after_the_name(engine):
+    # The 16歳未満 block's row numbers follow the 控除対象扶養親族 block's twelve 個人番号 cells on each row.
+    t, sample, gray, c = _held_out_page(HELD_OUT, 4406, hand=None)
+    fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+    got = read_fallback(fb, engine)
+    keys = ("dependent_1_my_number", "dependent_2_my_number", "under16_1_my_number")
+    assert all(sample.truth[k] for k in keys)
+    assert [k for k in keys if got[k].value != sample.truth[k]] == []  # keys only: never print a 個人番号
+
+
+def test_a_rule_stopping_short_of_the_rule_across_is_led_on_to_it():
+    from yomitori.classify.label_fallback import cells, rules
+    from yomitori.ocr.preprocess import PX_PER_MM
+
+    mm = round(PX_PER_MM)
+    ink = np.zeros((60 * mm, 100 * mm), bool)
+    ink[5 * mm, 5 * mm : 95 * mm] = ink[55 * mm, 5 * mm : 95 * mm] = True  # the frame
+    ink[5 * mm : 55 * mm, 5 * mm] = ink[5 * mm : 55 * mm, 95 * mm] = True
+    ink[30 * mm, 5 * mm : 85 * mm] = True  # a rule across, 10 mm of it gone with a seal by the frame
+    # A label's blurred middle: a run as long as a rule, with its glyphs' ink right above and below.
+    ink[40 * mm, 10 * mm : 20 * mm] = True
+    ink[40 * mm - 3 : 40 * mm, 10 * mm : 20 * mm : 3] = ink[40 * mm + 1 : 40 * mm + 4, 10 * mm : 20 * mm : 3] = True
+    boxes = sorted(cells(rules(ink)), key=lambda b: b[1])
+    assert len(boxes) == 2  # two cells, one over the other: the seal's gap closed, the label no rule
+    assert boxes[0][3] < 30 and boxes[1][1] > 25
