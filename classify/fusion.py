@@ -56,9 +56,10 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
     else:
         cue = _title(gray, match.best, vote, layouts, engine)
     best = match.best
-    if reg is None and cue.form is None and _cnn_names_a_form(vote):
+    if reg is None and cue.form is None:
         # A new layout of a known form: its title is not where any template prints it, and the quick band read
-        # may have taken handwriting for the title. Look for it among every detected line of the top band.
+        # may have taken handwriting (or amounts in bold print) for the title. Look for it among every detected
+        # line of the top band, whatever the CNN said: it was trained on the bundled layouts only.
         cue = _title_by_detection(gray, vote, layouts, engine) or cue
     if reg is None and best is not None and match.score >= WEAK_MATCH and match.rules_fit \
             and cue.form == best.template.form \
@@ -121,10 +122,6 @@ def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: li
         if cue.form is not None:
             return cue
     return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation)), engine), layouts)
-
-
-def _cnn_names_a_form(vote: CNNVote) -> bool:
-    return any(p >= CNN_NAMES for f, p in vote.form_probs().items() if f != UNKNOWN_FORM)
 
 
 def _title_by_detection(gray: np.ndarray, vote: CNNVote, layouts: list[LayoutTemplate],

@@ -44,6 +44,7 @@ GAP_MM = 3.0  # a break in a rule up to this long is bridged
 # A rule that stops short of the rule across its way, by up to this much, is led on to it: a form's rules end on
 # other rules, and a seal dropped out with its red ink (over a name, by the frame) takes a stretch of rule with it.
 REACH_MM = 22.0
+LED_ON_MM = 15.0  # … when it is at least this long
 # A run of ink with ink within TEXT_NEAR_MM both above and below along more than TEXT_SHARE of it is print.
 TEXT_NEAR_MM, TEXT_SHARE = 0.5, 0.6
 ON_RULE_PX = 4  # a rule's end this near the rule across it is on it
@@ -439,8 +440,8 @@ def _led_on(along: np.ndarray, across: np.ndarray, reach: int) -> np.ndarray:
     width = along.shape[1]
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
-        if w < 2 * h:
-            continue  # not a horizontal run
+        if w < 2 * h or w < LED_ON_MM * PX_PER_MM:
+            continue  # not a horizontal run, or a short one: a box's side (a 4 in the era's box), a row's divider
         for end, step in ((x + w - 1, 1), (x, -1)):
             rows = np.flatnonzero(labels[y : y + h, end] == i) + y
             if rows.size == 0:
@@ -899,6 +900,10 @@ def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | N
         adult = (found.year + 15, found.month, found.day) <= (today.year, today.month, today.day)
         if found <= today and (adult or "birth" not in key):
             return found
+    if era_numbers and not printed and len(m.group(2)) >= 3:
+        # One figure too many before the year, and no date without dropping it: the edge of the box the era's
+        # number is written in read as a 1 (155年 for 令和5年), or the number read twice (556年 for 令和6年).
+        return guess_era(key, text[: m.start(2)] + text[m.start(2) + 1 :], era_numbers=True, today=today)
     return None
 
 

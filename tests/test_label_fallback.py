@@ -169,6 +169,11 @@ def test_dates_read_with_their_era_misread_or_run_together():
     assert guess_era("change_date", "58月19日", era_numbers=True, today=today) == date(2023, 8, 19)
     assert guess_era("birth_date", "10年10H9日", era_numbers=True, today=today) == date(1998, 10, 9)
     assert guess_era("change_date", "月5日", today=today) is None  # no year or month read
+    # The era's number in a box: the box's edge read as 1 before it, or the number read twice; 明治55 and
+    # 令和56 are no dates, so the figure before them is dropped.
+    assert guess_era("change_date", "155年10月15日", era_numbers=True, today=today) == date(2023, 10, 15)
+    assert guess_era("change_date", "556年9月19日", era_numbers=True, today=today) == date(2024, 9, 19)
+    assert guess_era("change_date", "145年1月8日", era_numbers=True, today=today) == date(1912, 1, 8)  # 明治45
 
 
 def test_headings_of_other_layouts_are_printed_matter_in_any_order():
