@@ -29,7 +29,10 @@ from .title_cues import TitleCue, match_titles, read_lines, registered_title_cro
 
 CNN_NAMES = 0.5  # CNN probability (summed over a form's layouts) at which it names a form
 CNN_REJECTS = 0.9  # CNN probability of `unknown` that vetoes registration alone
-TITLE_ALONE = 0.95  # title similarity that alone names a form without a registered layout (other documents': ≤ 0.55)
+TITLE_ALONE = 0.95  # title similarity that alone confirms a faint scan's weak registration
+# Title similarity that alone names a form no template registers (a new layout): a letter or two misread in a
+# fax's title (0.92). No title of 120 generated non-form pages of six kinds read as any form's at 0.75.
+TITLE_NAMES = 0.9
 TITLE_BAND = 0.3  # share of the upright page's height searched for a title by text detection
 TITLE_LINES = 12  # detected lines of the band read as title candidates (the topmost long ones)
 
@@ -103,7 +106,7 @@ def decide(reg: Registered | None, reg_score: float, vote: CNNVote, cue: TitleCu
             or (len(strengths) == 1 and on_reg and reg_score >= STRONG_MATCH and not objection)
             # A title read clearly names the form and no template registers: a new layout of a known form (the
             # CNN, trained on the bundled layouts only, may well not know it). Nothing is read from it unchecked.
-            or (len(strengths) == 1 and reg is None and cue.form == form and cue.similarity >= TITLE_ALONE))
+            or (len(strengths) == 1 and reg is None and cue.form == form and cue.similarity >= TITLE_NAMES))
         if accept:
             confidence = float(min(0.999, 0.5 + 0.5 * sum(strengths) / 3 + 0.1 * (len(strengths) - 1)))
             if on_reg:

@@ -134,14 +134,16 @@ def test_a_strong_registration_is_vetoed_by_a_foreign_title_or_a_sure_cnn():
     assert decide(reg, 0.9, _vote(**{SOU: 0.4, "unknown": 0.6}), _cue(None, 0.0)).layout == "national"
 
 
-def test_a_new_layout_of_a_known_form_gets_the_form_without_a_layout_when_title_and_cnn_agree_or_the_title_is_exact():
+def test_a_new_layout_of_a_known_form_gets_the_form_without_a_layout_when_title_and_cnn_agree_or_the_title_is_clear():
     c = decide(None, 0.3, _vote(**{SOU: 0.8, "unknown": 0.2}), _cue("kyuyo_soukatsuhyo", 0.9))
     assert (c.form, c.layout, c.registered) == ("kyuyo_soukatsuhyo", None, None)
-    assert decide(None, 0.3, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue("kyuyo_soukatsuhyo", 0.9)).form == UNKNOWN_FORM
+    assert decide(None, 0.3, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue("kyuyo_soukatsuhyo", 0.85)).form == UNKNOWN_FORM
     assert decide(None, 0.3, _vote(**{SOU: 0.9, "unknown": 0.1}), _cue(None, 0.1)).form == UNKNOWN_FORM
-    # A title read word for word names the form alone (other documents' titles reach about 0.55).
-    exact = decide(None, 0.3, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue("kyuyo_soukatsuhyo", 1.0))
-    assert (exact.form, exact.layout) == ("kyuyo_soukatsuhyo", None)
+    # A title read word for word, or with a letter or two misread (a fax), names the form alone (other
+    # documents' titles reach about 0.55).
+    for similarity in (1.0, 0.92):
+        alone = decide(None, 0.3, _vote(**{SOU: 0.3, "unknown": 0.7}), _cue("kyuyo_soukatsuhyo", similarity))
+        assert (alone.form, alone.layout) == ("kyuyo_soukatsuhyo", None)
 
 
 def test_a_title_of_another_form_contradicts_registration():

@@ -312,3 +312,11 @@ def test_a_rule_stopping_short_of_the_rule_across_is_led_on_to_it():
     boxes = sorted(cells(rules(ink)), key=lambda b: b[1])
     assert len(boxes) == 2  # two cells, one over the other: the seal's gap closed, the label no rule
     assert boxes[0][3] < 30 and boxes[1][1] > 25
+
+
+def test_a_title_among_amounts_printed_as_large_is_found_by_detection():
+    # payroll_print in bold print at 200 dpi: its amounts are as tall as its title, so the quick read of the top
+    # band's tallest lines reads amounts (a readable title of no form of ours), and the CNN says unknown. The
+    # title is found among the band's detected lines, and names the form: the fallback reads it.
+    _, _, _, c = _held_out_page(HELD_OUT, 4412, hand=None)
+    assert (c.form, c.layout) == ("kyuyo_shiharai_hokokusho", None)
