@@ -28,6 +28,8 @@ from .page_cnn import CNNVote, PageCNN, page_cnn
 from .title_cues import TitleCue, match_titles, read_lines, registered_title_crop, title_band_crops, upright
 
 CNN_NAMES = 0.5  # CNN probability (summed over a form's layouts) at which it names a form
+# … at which it sees a form at all: a new layout's bold amounts hid its title from the quick read (CNN: 0.27)
+CNN_SEES = 0.1
 CNN_REJECTS = 0.9  # CNN probability of `unknown` that vetoes registration alone
 TITLE_ALONE = 0.95  # title similarity that alone confirms a faint scan's weak registration
 # Title similarity that alone names a form no template registers (a new layout): a letter or two misread in a
@@ -59,10 +61,10 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
     else:
         cue = _title(gray, match.best, vote, layouts, engine)
     best = match.best
-    if reg is None and cue.form is None:
+    if reg is None and cue.form is None and _cnn_sees_a_form(vote):
         # A new layout of a known form: its title is not where any template prints it, and the quick band read
         # may have taken handwriting (or amounts in bold print) for the title. Look for it among every detected
-        # line of the top band, whatever the CNN said: it was trained on the bundled layouts only.
+        # line of the top band (a second or so of detection: only where the CNN sees some form at all).
         cue = _title_by_detection(gray, vote, layouts, engine) or cue
     if reg is None and best is not None and match.score >= WEAK_MATCH and match.rules_fit \
             and cue.form == best.template.form \
@@ -125,6 +127,10 @@ def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: li
         if cue.form is not None:
             return cue
     return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation)), engine), layouts)
+
+
+def _cnn_sees_a_form(vote: CNNVote) -> bool:
+    return any(p >= CNN_SEES for f, p in vote.form_probs().items() if f != UNKNOWN_FORM)
 
 
 def _title_by_detection(gray: np.ndarray, vote: CNNVote, layouts: list[LayoutTemplate],

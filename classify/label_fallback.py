@@ -344,6 +344,19 @@ def _label_part(d: Detected, labels: set[str], unruled: np.ndarray | None = None
     return Detected((x, y, cut, h), text[: len(label)])
 
 
+def _inside_rules(d: Detected, ruled: np.ndarray) -> Detected:
+    """A label's box ends at the first rule across it: a printed label stays in its cell, and a line read on
+    past the rule (個人番号又は法人番号 5, a digit more than the tolerance of `_label_part`) is a value."""
+    x0, y0, x1, y1 = _px(d.box)
+    across = ruled[max(0, y0) : y1, max(0, x0) : x1].mean(axis=0) >= 0.8 if y1 > y0 and x1 > x0 else np.zeros(0)
+    start = round(0.3 * across.size)  # a rule in a label's first part is its own cell's wall, caught in the box
+    hits = np.flatnonzero(across[start:])
+    if hits.size == 0:
+        return d
+    x, y, _, h = d.box
+    return Detected((x, y, (start + int(hits[0])) / PX_PER_MM, h), d.text)
+
+
 def _gap_near(unruled: np.ndarray, box: Box, cut: float) -> float:
     """Millimetres from the box's left to the middle of the first gap of ≥ GAP_CUT_MM without ink between
     0.6 and 1.4 times `cut`; `cut` itself when there is none."""
@@ -754,14 +767,15 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     ink = ink_mask(page)
     light = page < float(np.percentile(page[::4, ::4], 90)) * 0.85  # what _view found the rules in
     unprinted = ink & ~ruled
-    found = match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted)
+    found = {k: _inside_rules(d, ruled) for k, d in
+             match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted).items()}
     all_cells = cells(ruled)
     # What is printed is not written: labels, units, and every other line that reads as some field's label.
     words = synonyms(form, exclude_layout=exclude_layout)
     every = {s for v in words.values() for s in v}
     # A line that runs on from a label into a value printed in the same type (a payroll printout's 個人番号)
     # is printed only as far as its label.
-    printed = [d if _norm(d.text) in UNITS else _label_part(d, every, unprinted) for d in lines
+    printed = [d if _norm(d.text) in UNITS else _inside_rules(_label_part(d, every, unprinted), ruled) for d in lines
                if _norm(d.text) in UNITS or max((similarity(s, d.text) for s in every), default=0) >= 0.8]
     written = unprinted.copy()
     bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
@@ -783,6 +797,9 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES, others=[d.box for d in others[key]])
         if _heads_its_cell(label.box, split):
             beside = []  # its value is written under it or nowhere: an empty cell is a blank field
+            # … under it, not beside it: what is beside the label on its line is at most the end of the value
+            # (54548 under 受給者番号 would read as 48).
+            own = [a for a in own if a[1] >= label.box[1] + 0.8 * label.box[3] - 0.01] or own  # value_areas' under
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
         # the top of its own box): what is written there is never this field's value, even when it is blank.
         beside = [a for a in beside if not any(_inside(*_centre(d.box), a) for d in others[key])]
