@@ -61,7 +61,8 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         gray = to_working(np.asarray(sample.image.convert("RGB")))
         c = classify(gray, others)
         fallback = c.form == t.form and c.registered is None
-        fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout) if c.form == t.form else None
+        fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout,
+                    second=second) if c.form == t.form else None
         alone = settle(_read(fb.pending, engine, second), fb) if fb is not None else {}
         registered = c.registered is not None and c.form == t.form
         got = _read({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,

@@ -26,6 +26,7 @@ def draft_template(
 ) -> None:
     """Find the form's fields on a scan by their printed labels and write a draft template for it."""
     from yomitori.classify import classify
+    from yomitori.extract import second_reader
     from yomitori.forms_templates import contract_forms, load_template, templates
     from yomitori.ingest import PageFailure, read_pages
     from yomitori.ocr.engine import get_engine
@@ -41,7 +42,7 @@ def draft_template(
     gray = to_working(page.image)
     rotation = classify(gray, templates().values()).rotation
     engine = get_engine("ppocr")
-    fb = locate(gray, form, rotation, engine)
+    fb = locate(gray, form, rotation, engine, second=second_reader(engine))
     if fb is None:
         err.print(f"{scan}: no ruled frame found; a draft needs the form's outer frame")
         raise typer.Exit(1)

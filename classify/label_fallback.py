@@ -38,6 +38,7 @@ OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一�
 MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
+NEAR_LABEL = 0.3  # … and from which it may be one misread: read again by the second recognizer
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
 GAP_MM = 3.0  # a break in a rule up to this long is bridged
@@ -717,7 +718,7 @@ class _View:
 
 
 def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
-          exclude_layout: str | None) -> _View | None:
+          exclude_layout: str | None, second: RecognitionEngine | None = None) -> _View | None:
     geometry = frame_of(gray, rotation)
     if geometry is None:
         return None
@@ -740,26 +741,44 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
     boxes = [b for b in boxes if not any(_overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
     crops = [_crop(clean, b) for b in boxes]
-    readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
-    lines = [Detected(_mm(b), r.text) for b, r in zip(boxes, readings, strict=True) if r.text.strip()]
+    texts = [r.text for r in engine.recognize(crops, ["any"] * len(crops))] if crops else []
     words = synonyms(form, exclude_layout=exclude_layout)
+    if second is not None:
+        texts = _second_reading_of_near_labels(texts, crops, {s for v in words.values() for s in v}, second)
+    lines = [Detected(_mm(b), text) for b, text in zip(boxes, texts, strict=True) if text.strip()]
     clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
     return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)))
 
 
+def _second_reading_of_near_labels(texts: list[str], crops: list[np.ndarray], wordings: set[str],
+                                   second: RecognitionEngine) -> list[str]:
+    """Lines that read almost as a label (電活番号, 權別: a letter of small print misread) read again by the
+    second recognizer, whose reading is kept where it reads more as one (電話番号, 種別)."""
+    near = [i for i, t in enumerate(texts)
+            if NEAR_LABEL <= max((similarity(w, t) for w in wordings), default=0.0) < MATCH]
+    if not near:
+        return texts
+    out = list(texts)
+    for i, r in zip(near, second.recognize([crops[i] for i in near], ["any"] * len(near)), strict=True):
+        if max(similarity(w, r.text) for w in wordings) > max(similarity(w, texts[i]) for w in wordings):
+            out[i] = r.text
+    return out
+
+
 def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine, *,
-           exclude_layout: str | None = None) -> Fallback | None:
+           exclude_layout: str | None = None, second: RecognitionEngine | None = None) -> Fallback | None:
     """Find the form's fields on a working-size page of an unknown layout; None when it has no frame.
+    `second`: a second recognizer, to read again the lines that read almost as a label.
 
     The classifier's orientation of a page can be wrong: when few labels read well, the page is read
     turned the other ways too and the best reading kept."""
-    view = _view(gray, form, rotation, engine, exclude_layout)
+    view = _view(gray, form, rotation, engine, exclude_layout, second)
     if view is None:
         return None
     for turn in (180, 90, 270):
         if view.quality >= TURN_BELOW:
             break
-        turned = _view(gray, form, (rotation + turn) % 360, engine, exclude_layout)
+        turned = _view(gray, form, (rotation + turn) % 360, engine, exclude_layout, second)
         if turned is not None and turned.quality > view.quality:
             view = turned
     page, ruled, lines, frame, rotation = view.page, view.ruled, view.lines, view.frame, view.rotation

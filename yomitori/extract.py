@@ -105,7 +105,7 @@ class Extractor:
                 pending = {f.key: plan_field(c.registered, f) for f in c.registered.template.fields}
             elif c.form not in (UNKNOWN_FORM, ERROR_FORM):
                 # A known form in a layout no template fits: find its fields by their printed labels.
-                fb = locate(p.gray, c.form, c.rotation, self.engine)
+                fb = locate(p.gray, c.form, c.rotation, self.engine, second=self.second)
                 if fb is not None:
                     result.rotation, pending = c.rotation, fb.pending
                     fallback[id(result)] = fb
