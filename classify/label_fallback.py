@@ -38,6 +38,7 @@ OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一�
 MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
+MATCH_BILEVEL = 0.45  # … on a fax, whose 1.5 mm labels come out with half their letters wrong (優別 for 種別)
 NEAR_LABEL = 0.3  # … and from which it may be one misread: read again by the second recognizer
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
@@ -210,7 +211,7 @@ def similarity(label: str, text: str) -> float:
 
 
 def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_layout: str | None = None,
-                 unruled: np.ndarray | None = None) -> dict[str, Detected]:
+                 unruled: np.ndarray | None = None, match: float = MATCH) -> dict[str, Detected]:
     """Each field's label among the page's lines of text; where one wording labels several fields (郵便番号,
     氏名, 個人番号), the one nearest where the other layouts print it."""
     words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
@@ -236,16 +237,16 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
     # A field's own party (payer_…, new_employer_…, spouse_…) is printed together: a wording that labels
     # several fields is taken for the one whose party's unmistakable labels (lines that read as only one
     # field's label) are nearest. This holds on any layout, where the other layouts' positions may not.
-    claims = (sims >= MATCH).sum(axis=0) if lines else np.zeros(0)
+    claims = (sims >= match).sum(axis=0) if lines else np.zeros(0)
     anchors: dict[str, list[np.ndarray]] = {}
     for key in keys:
-        sure = [i for i in range(len(lines)) if claims[i] == 1 and sims[row[key], i] >= MATCH]
+        sure = [i for i in range(len(lines)) if claims[i] == 1 and sims[row[key], i] >= match]
         if sure:
             best = max(sure, key=lambda i: sims[row[key], i])
             anchors.setdefault(_party(key), []).append(shares[best])
     scored: list[tuple[float, str, int]] = []
     for key in keys:
-        options = [i for i in range(len(lines)) if sims[row[key], i] >= MATCH]
+        options = [i for i in range(len(lines)) if sims[row[key], i] >= match]
         near = {i: min((float(np.hypot(*(shares[i] - a))) for a in anchors.get(_party(key), [])
                         if float(np.hypot(*(shares[i] - a))) > 0), default=0.0) for i in options}
         nearest = min(near.values(), default=0.0)
@@ -715,6 +716,7 @@ class _View:
     size: tuple[float, float]
     rotation: int
     quality: float  # share of the form's fields whose label reads clearly on the page
+    bilevel: bool  # a fax: its small print comes out broken
 
 
 def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
@@ -731,7 +733,8 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     # Rules are often printed fainter than writing: look for them in a lighter mask.
     paper = float(np.percentile(page[::4, ::4], 90))
     # Bilevel as scanned: the warp onto the frame greys the edges of its strokes.
-    ruled = rules(page < paper * 0.85, dashed=is_bilevel(gray) or is_bilevel(page))
+    bilevel = is_bilevel(gray) or is_bilevel(page)
+    ruled = rules(page < paper * 0.85, dashed=bilevel)
     # The frame closes every cell even where a stamp or a fold broke it.
     x0, y0, x1, y1 = _px(frame)
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
@@ -747,7 +750,7 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
         texts = _second_reading_of_near_labels(texts, crops, {s for v in words.values() for s in v}, second)
     lines = [Detected(_mm(b), text) for b, text in zip(boxes, texts, strict=True) if text.strip()]
     clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
-    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)))
+    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)), bilevel)
 
 
 def _second_reading_of_near_labels(texts: list[str], crops: list[np.ndarray], wordings: set[str],
@@ -787,7 +790,8 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     light = page < float(np.percentile(page[::4, ::4], 90)) * 0.85  # what _view found the rules in
     unprinted = ink & ~ruled
     found = {k: _inside_rules(d, ruled) for k, d in
-             match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted).items()}
+             match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted,
+                          match=MATCH_BILEVEL if view.bilevel else MATCH).items()}
     all_cells = cells(ruled)
     # What is printed is not written: labels, units, and every other line that reads as some field's label.
     words = synonyms(form, exclude_layout=exclude_layout)

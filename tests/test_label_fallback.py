@@ -320,3 +320,14 @@ def test_a_title_among_amounts_printed_as_large_is_found_by_detection():
     # title is found among the band's detected lines, and names the form: the fallback reads it.
     _, _, _, c = _held_out_page(HELD_OUT, 4412, hand=None)
     assert (c.form, c.layout) == ("kyuyo_shiharai_hokokusho", None)
+
+
+def test_a_faxs_labels_with_half_their_letters_wrong_still_place_its_fields(engine):
+    # payroll_print faxed at 200 dpi: its 1.5 mm labels read 件所又以眉所, 阿得控除心計; on a bilevel page a line
+    # as near as 0.45 to a label's wording is taken for it (0.6 elsewhere), the other layouts' positions deciding.
+    t, sample, gray, c = _held_out_page(HELD_OUT, 5772165, hand=None)
+    assert sample.effects.fax and sample.dpi == 200
+    fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout)
+    got = read_fallback(fb, engine)
+    keys = ("recipient_address", "total_deductions", "payer_name", "payer_address", "payer_number")
+    assert [k for k in keys if got[k].value != sample.truth[k]] == []
