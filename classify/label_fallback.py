@@ -462,7 +462,8 @@ def _led_on(along: np.ndarray, across: np.ndarray, reach: int) -> np.ndarray:
             if rows.size == 0:
                 continue
             r0, r1 = int(rows.min()), int(rows.max()) + 1
-            stop = min(width, end + reach + 1) if step > 0 else max(-1, end - reach - 1)
+            # Leftwards, a slice's stop below 0 must be None (-1 would be the last column).
+            stop = min(width, end + reach + 1) if step > 0 else (end - reach - 1 if end > reach else None)
             if across[r0:r1, max(0, end - ON_RULE_PX) : end + ON_RULE_PX + 1].any():
                 continue  # it ends on a rule (or runs a pixel or two through it)
             path = across[r0:r1, end + step : stop : step].any(axis=0)
