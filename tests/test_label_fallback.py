@@ -309,9 +309,10 @@ def test_a_rule_stopping_short_of_the_rule_across_is_led_on_to_it():
     # A label's blurred middle: a run as long as a rule, with its glyphs' ink right above and below.
     ink[40 * mm, 10 * mm : 20 * mm] = True
     ink[40 * mm - 3 : 40 * mm, 10 * mm : 20 * mm : 3] = ink[40 * mm + 1 : 40 * mm + 4, 10 * mm : 20 * mm : 3] = True
+    ink[48 * mm, 12 * mm : 95 * mm] = True  # one stopping short by the page's left edge
     boxes = sorted(cells(rules(ink)), key=lambda b: b[1])
-    assert len(boxes) == 2  # two cells, one over the other: the seal's gap closed, the label no rule
-    assert boxes[0][3] < 30 and boxes[1][1] > 25
+    assert len(boxes) == 3  # three cells, one over the other: the gaps closed, the label no rule
+    assert boxes[0][3] < 30 and 25 < boxes[1][1] < 35 and boxes[2][1] > 45
 
 
 def test_a_title_among_amounts_printed_as_large_is_found_by_detection():
