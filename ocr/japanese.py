@@ -30,7 +30,7 @@ NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
 # The first of each group is the common form.
 _VARIANT_GROUPS = ("高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌",
                    "桜櫻", "広廣", "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
-                   "増增", "穂穗", "黒黑")
+                   "増增", "穂穗", "黒黑", "覇霸")
 NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in _VARIANT_GROUPS)
 _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
 _COMMON_FORM = str.maketrans({c: g[0] for g in _VARIANT_GROUPS for c in g[1:]})
@@ -47,7 +47,7 @@ _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
 OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳", "黑": "黒", "奧": "奥",
-             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属"}
+             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇"}
 _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
 # top (T, J, 了, 厂, 下); between digits none of these pairs is a word.

@@ -184,6 +184,26 @@ def test_a_name_read_with_a_look_alike_letter_is_put_back_by_its_reading_for_a_p
         assert fields["recipient_name"].value == as_read and not fields["recipient_name"].reasons
 
 
+def test_when_the_readers_disagree_on_a_name_the_one_its_reading_reads_is_shown():
+    from yomitori.extract import _fit_readings_to_names
+    from yomitori.ocr.fields import FieldResult
+
+    def page(name, second, kana):
+        return {"employee_name": FieldResult("employee_name", name, 0.99, True, second=second, agreement=False,
+                                             char_confidences=(0.99,), second_confidences=(0.9, 0.9, 0.9)),
+                "employee_name_kana": FieldResult("employee_name_kana", kana, 0.99, True)}
+
+    fields = page("浩", "丸山 浩", "マルヤマ ヒロシ")  # one reader lost the surname
+    _fit_readings_to_names(fields)
+    assert (fields["employee_name"].value, fields["employee_name"].second) == ("丸山 浩", "浩")
+    assert fields["employee_name"].char_confidences == (0.9, 0.9, 0.9)
+    # Neither, or both, read by the フリガナ: the first reading stays.
+    for name, second in (("東海林", "東海林 沿"), ("丸山 浩", "丸山 治")):
+        fields = page(name, second, "ショウジ ヒロシ" if name == "東海林" else "マルヤマ ヒロシ")
+        _fit_readings_to_names(fields)
+        assert fields["employee_name"].value == name
+
+
 def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
     """A thin Mincho hyphen after a scan is ~160 gray on white: the field crop must keep it (it lost it, and
     0742-55-1248 was read 0742551248, both readers agreeing)."""

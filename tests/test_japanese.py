@@ -171,6 +171,9 @@ def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_per
     assert fix_company_name("增田薬局") == "増田薬局" and fix_address("兵庫県赤穗市") == "兵庫県赤穂市"
     assert fix_company_name("齋藤齒科医院") == "齋藤歯科医院" and fix_address("愛知県一宮市奧町") == "愛知県一宮市奥町"
     assert ambiguous_variants("增田 一郎") == ["增"]  # a name: flagged for a person, not changed
+    # 覇 is read as the Chinese 霸 (那覇市, 我那覇): put back in an address, flagged in a name.
+    assert fix_address("沖縄県那霸市泉崎1丁目") == "沖縄県那覇市泉崎1丁目"
+    assert ambiguous_variants("我那霸 朝陽") == ["霸"]
 
 
 def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():

@@ -23,7 +23,7 @@ from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
-from yomitori.name_readings import KANA_SUFFIX, fitting_reading, nearest_reading
+from yomitori.name_readings import KANA_SUFFIX, fits, fitting_reading, nearest_reading
 from yomitori.ocr.engine import Reading, RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, after_next_year, plan_field
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
@@ -233,6 +233,7 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
         name = fields.get(key.removesuffix(KANA_SUFFIX)) if key.endswith(KANA_SUFFIX) else None
         if name is None or not isinstance(name.value, str) or not isinstance(f.value, str):
             continue
+        _name_the_reading_reads(name, [k for k in (f.value, f.second) if isinstance(k, str)])
         _fit_name_to_reading(name, f.value)
         if (spaced := fitting_reading(name.value, f.value)) is not None:
             f.value = spaced
@@ -249,6 +250,18 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
             f.second = spaced
         if f.agreement is not None:
             f.agreement = f.second == f.value
+
+
+def _name_the_reading_reads(name: FieldResult, kanas: list[str]) -> None:
+    """When the readers disagree on a name and its フリガナ (as either read it) is a reading of the second's name
+    only, the second's is shown: one reader lost the surname of 丸山 浩 (浩), read マルヤマ ヒロシ."""
+    other = name.second
+    if not isinstance(other, str) or not isinstance(name.value, str) or other == name.value:
+        return
+    if any(fits(other, k) for k in kanas) and not any(fits(name.value, k) for k in kanas):
+        name.value, name.second = other, name.value
+        name.char_confidences, name.second_confidences = name.second_confidences, name.char_confidences
+        name.raw_confidence = min(name.char_confidences, default=name.raw_confidence)
 
 
 # Letters of a name the recognizers read as a look-alike that names hardly use (千葉 as 干葉, 千尋 as 干尋).
