@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
@@ -27,8 +27,10 @@ from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
 from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
-from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, find_frame, ink_mask
+from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, ink_mask
 from yomitori.wareki import WarekiError, era_from_token, to_gregorian
+
+from .page_rules import cell_at, cell_heads, cells, frame_of, inside, is_bilevel, overlap, rules, to_px
 
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
 CHOICE_MM = 120.0  # a choice's printed options lie within this distance of its label along its row
@@ -41,20 +43,6 @@ MATCH = 0.6  # label similarity below which a line of text is not that field's l
 MATCH_BILEVEL = 0.45  # … on a fax, whose 1.5 mm labels come out with half their letters wrong (優別 for 種別)
 NEAR_LABEL = 0.3  # … and from which it may be one misread: read again by the second recognizer
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
-RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
-GAP_MM = 3.0  # a break in a rule up to this long is bridged
-# A rule that stops short of the rule across its way, by up to this much, is led on to it: a form's rules end on
-# other rules, and a seal dropped out with its red ink (over a name, by the frame) takes a stretch of rule with it.
-REACH_MM = 22.0
-LED_ON_MM = 15.0  # … when it is at least this long
-# A run of ink with ink within TEXT_NEAR_MM both above and below along more than TEXT_SHARE of it is print.
-TEXT_NEAR_MM, TEXT_SHARE = 0.5, 0.6
-ON_RULE_PX = 4  # a rule's end this near the rule across it is on it
-# A fax (half the vertical resolution, then black and white) breaks a slightly skewed thin horizontal rule
-# into dashes wherever it straddles two fax lines: runs of thin ink this long, this far apart at most, that
-# line up over DASHED_MM make a rule. Characters' strokes do not line up over that length.
-DASH_MM, DASH_GAP_MM, DASHED_MM = 1.5, 5.0, 25.0
-BILEVEL = 0.97  # share of a page's pixels near pure black or white above which it is a bilevel scan (fax)
 # Value types read as text beside a label; choices, checkboxes and dates need their printed options.
 READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_number", "amount", "count",
             "postal_code", "phone", "year", "month", "date"}
@@ -63,10 +51,6 @@ ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # 
 MY_NUMBER_DIGITS = 12
 ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
-# Looking for a cell's head the detector missed: past the rule by HEAD_EDGE_MM, ink starting within HEAD_TOP_MM
-# of the cell's top, HEAD_MIN_MM to HEAD_MAX_MM tall, found within HEAD_BAND_MM of the top.
-HEAD_EDGE_MM, HEAD_TOP_MM, HEAD_MIN_MM, HEAD_MAX_MM, HEAD_BAND_MM = 0.5, 2.0, 0.8, 3.0, 4.5
-HEAD_PAD_MM = 0.6  # margin round a head's crop
 ROOM_MM = 4.0  # … and leaves room for a value under it when this much of the cell is left below
 MIN_VALUE_INK = 120  # pixels of writing that make an area worth reading
 FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位置を推定"
@@ -349,7 +333,7 @@ def _label_part(d: Detected, labels: set[str], unruled: np.ndarray | None = None
 def _inside_rules(d: Detected, ruled: np.ndarray) -> Detected:
     """A label's box ends at the first rule across it: a printed label stays in its cell, and a line read on
     past the rule (個人番号又は法人番号 5, a digit more than the tolerance of `_label_part`) is a value."""
-    x0, y0, x1, y1 = _px(d.box)
+    x0, y0, x1, y1 = to_px(d.box)
     across = ruled[max(0, y0) : y1, max(0, x0) : x1].mean(axis=0) >= 0.8 if y1 > y0 and x1 > x0 else np.zeros(0)
     start = round(0.3 * across.size)  # a rule in a label's first part is its own cell's wall, caught in the box
     hits = np.flatnonzero(across[start:])
@@ -362,7 +346,7 @@ def _inside_rules(d: Detected, ruled: np.ndarray) -> Detected:
 def _gap_near(unruled: np.ndarray, box: Box, cut: float) -> float:
     """Millimetres from the box's left to the middle of the first gap of ≥ GAP_CUT_MM without ink between
     0.6 and 1.4 times `cut`; `cut` itself when there is none."""
-    x0, y0, x1, y1 = _px(box)
+    x0, y0, x1, y1 = to_px(box)
     cols = unruled[max(0, y0) : y1, max(0, x0) : x1].any(axis=0)
     need, run = max(1, round(GAP_CUT_MM * PX_PER_MM)), 0
     for i in range(round(cut * 0.6 * PX_PER_MM), min(round(cut * 1.4 * PX_PER_MM), cols.size)):
@@ -376,170 +360,6 @@ def _centre(b: Box) -> tuple[float, float]:
     return b[0] + b[2] / 2, b[1] + b[3] / 2
 
 
-# ---------------------------------------------------------------- the page's own geometry
-
-
-def frame_of(gray: np.ndarray, rotation: int) -> tuple[np.ndarray, tuple[float, float], Box] | None:
-    """The page's frame corners (in reading order), its page size and its frame box, both in mm.
-
-    The page is taken to be A4 (what tax offices scan): the longer side of the scan is 297 mm.
-    """
-    corners = find_frame(gray)
-    if corners is None:
-        return None
-    src = np.roll(corners, -(rotation // 90) % 4, axis=0).astype(np.float32)
-    mm = 297.0 / max(gray.shape)
-    fw, fh = float(np.hypot(*(src[1] - src[0]))) * mm, float(np.hypot(*(src[3] - src[0]))) * mm
-    page = (297.0, 210.0) if fw > fh else (210.0, 297.0)
-    x, y = max(0.0, (page[0] - fw) / 2), max(0.0, (page[1] - fh) / 2)
-    return src, page, (round(x, 1), round(y, 1), round(fw, 1), round(fh, 1))
-
-
-def is_bilevel(gray: np.ndarray) -> bool:
-    """Black and white only (a fax; a scanner's binary mode): bar a little grey the resizing made."""
-    sample = gray[::4, ::4]
-    return float(((sample < 40) | (sample > 215)).mean()) >= BILEVEL
-
-
-def dashed_rules(ink: np.ndarray) -> np.ndarray:
-    """Horizontal rules a fax broke into dashes: thin runs of ink (no taller than a rule) that line up."""
-    u8 = ink.astype(np.uint8)
-    tall = cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((max(2, round(0.6 * PX_PER_MM)), 1), np.uint8))
-    thin = cv2.dilate(u8 & (1 - tall), np.ones((3, 1), np.uint8))
-    dashes = cv2.morphologyEx(thin, cv2.MORPH_OPEN, np.ones((1, round(DASH_MM * PX_PER_MM)), np.uint8))
-    joined = cv2.morphologyEx(dashes, cv2.MORPH_CLOSE, np.ones((1, round(DASH_GAP_MM * PX_PER_MM)), np.uint8))
-    return cv2.morphologyEx(joined, cv2.MORPH_OPEN, np.ones((1, round(DASHED_MM * PX_PER_MM)), np.uint8)).astype(bool)
-
-
-def rules(ink: np.ndarray, *, dashed: bool = False) -> np.ndarray:
-    """The page's ruled lines: long straight runs of ink, horizontal or vertical (`dashed`: also the
-    horizontal rules a fax broke up)."""
-    n = round(RULE_MM * PX_PER_MM)
-    # Thin rules on a scan waver by a pixel and break up: thicken them first, so a run survives the opening.
-    # Across the line only: along it, closing gaps would join a row of printed characters into a "rule".
-    u8 = ink.astype(np.uint8)
-    horizontal = cv2.morphologyEx(cv2.dilate(u8, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
-    horizontal = _not_in_text(horizontal, ink)
-    vertical = cv2.morphologyEx(cv2.dilate(u8, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
-    # A seal dropped out with its red ink, or a faded stretch, breaks a rule: bridge short gaps along it.
-    g = round(GAP_MM * PX_PER_MM)
-    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, np.ones((1, g), np.uint8))
-    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, np.ones((g, 1), np.uint8))
-    if dashed:
-        horizontal |= dashed_rules(ink).astype(np.uint8)
-    reach = round(REACH_MM * PX_PER_MM)
-    horizontal, vertical = _led_on(horizontal, vertical, reach), _led_on(vertical.T, horizontal.T, reach).T
-    return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
-
-
-def _not_in_text(runs: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Horizontal runs of ink that are not the strokes of a line of print: a blurred 1.5 mm label (基礎控除額) is a
-    smear whose middle runs on for its whole width, with its glyphs' ink right above and below along it, which a
-    rule has only where a label happens to sit by it."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-    near = round(TEXT_NEAR_MM * PX_PER_MM)
-    keep = np.ones(n, bool)
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
-        above = ink[max(0, y - near) : y, x : x + w].any(axis=0)
-        below = ink[y + h : y + h + near, x : x + w].any(axis=0)
-        keep[i] = (above & below).mean() <= TEXT_SHARE
-    return (keep[labels] & (runs > 0)).astype(np.uint8)
-
-
-def _led_on(along: np.ndarray, across: np.ndarray, reach: int) -> np.ndarray:
-    """Horizontal rules (`along`) whose ends stop within `reach` pixels of a vertical rule (`across`) continued
-    to it. Rules are found row-wise; call with both masks transposed for the vertical ones."""
-    out = along.copy()
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(along, connectivity=8)
-    width = along.shape[1]
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
-        if w < 2 * h or w < LED_ON_MM * PX_PER_MM:
-            continue  # not a horizontal run, or a short one: a box's side (a 4 in the era's box), a row's divider
-        for end, step in ((x + w - 1, 1), (x, -1)):
-            rows = np.flatnonzero(labels[y : y + h, end] == i) + y
-            if rows.size == 0:
-                continue
-            r0, r1 = int(rows.min()), int(rows.max()) + 1
-            # Leftwards, a slice's stop below 0 must be None (-1 would be the last column).
-            stop = min(width, end + reach + 1) if step > 0 else (end - reach - 1 if end > reach else None)
-            if across[r0:r1, max(0, end - ON_RULE_PX) : end + ON_RULE_PX + 1].any():
-                continue  # it ends on a rule (or runs a pixel or two through it)
-            path = across[r0:r1, end + step : stop : step].any(axis=0)
-            hit = np.flatnonzero(path)
-            if hit.size:
-                k = int(hit[0])
-                lo, hi = (end, end + step * k + 1) if step > 0 else (end + step * k, end + 1)
-                out[r0:r1, lo:hi] = 1
-    return out
-
-
-def cell_heads(clean: np.ndarray, ruled: np.ndarray, found: Sequence[TextBox]) -> list[TextBox]:
-    """The small print heading ruled cells (a label in a cell's top-left corner) that text detection missed.
-
-    A payroll printout prints its labels about 1.5 mm tall: too small for the detector at the scale it runs at,
-    yet the recognizer reads them well when given them. A cell's head is the first band of ink within
-    HEAD_BAND_MM of its top, no taller than HEAD_MAX_MM (a value written near the top is taller)."""
-    ink = ink_mask(clean) & ~ruled
-    covered = np.zeros(ink.shape, bool)
-    for b in found:
-        covered[b.y : b.y + b.h, b.x : b.x + b.w] = True
-    edge, band_px = round(HEAD_EDGE_MM * PX_PER_MM), round(HEAD_BAND_MM * PX_PER_MM)
-    heads: list[TextBox] = []
-    for cell in cells(ruled):
-        x0, y0, x1, y1 = _px(cell)
-        x0, y0, x1 = x0 + edge, y0 + edge, x1 - edge
-        band = ink[y0 : min(y1, y0 + band_px), x0:x1]
-        if band.size == 0 or not band.any():
-            continue
-        n, _, stats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
-        # The head's glyphs: small, and starting near the top (a value below it is taller or starts lower).
-        glyphs = sorted((int(x), int(y), int(w), int(h)) for x, y, w, h, _ in stats[1:n]
-                        if y <= HEAD_TOP_MM * PX_PER_MM and h <= HEAD_MAX_MM * PX_PER_MM)
-        if not glyphs:
-            continue
-        left, top, right, bottom = glyphs[0][0], glyphs[0][1], glyphs[0][0] + glyphs[0][2], glyphs[0][1] + glyphs[0][3]
-        for x, y, w, h in glyphs[1:]:
-            if x > right + GAP_CUT_MM * 2 * PX_PER_MM:
-                break  # a value or unit further along
-            right, top, bottom = max(right, x + w), min(top, y), max(bottom, y + h)
-        if bottom - top < HEAD_MIN_MM * PX_PER_MM:
-            continue
-        pad = round(HEAD_PAD_MM * PX_PER_MM)  # the recognizer reads a tight crop of small print badly
-        head = TextBox(max(0, x0 + left - pad), max(0, y0 + top - pad), right - left + 2 * pad,
-                       bottom - top + 2 * pad, 1.0)
-        if covered[head.y : head.y + head.h, head.x : head.x + head.w].mean() < 0.5:
-            heads.append(head)
-    return heads
-
-
-def _overlap(a: TextBox, b: TextBox) -> int:
-    return max(0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x)) * max(0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-
-
-def cells(ruled: np.ndarray) -> list[Box]:
-    """The ruled cells (in mm): regions of paper enclosed by ruled lines."""
-    closed = cv2.dilate(ruled.astype(np.uint8), np.ones((5, 5), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(1 - closed, connectivity=4)
-    h, w = ruled.shape
-    found: list[Box] = []
-    for x, y, bw, bh, _ in stats[1:n]:
-        if (bw >= w * 0.95 and bh >= h * 0.95) or bw < 2 * PX_PER_MM or bh < 2 * PX_PER_MM:
-            continue  # the margin around the frame, or slivers between double rules
-        found.append(tuple(round(v / PX_PER_MM, 1) for v in (x - 3, y - 3, bw + 6, bh + 6)))  # type: ignore[misc]
-    return found
-
-
-def _inside(px: float, py: float, b: Box) -> bool:
-    return b[0] <= px <= b[0] + b[2] and b[1] <= py <= b[1] + b[3]
-
-
-def _cell_at(px: float, py: float, boxes: Iterable[Box]) -> Box | None:
-    hits = [b for b in boxes if _inside(px, py, b)]
-    return min(hits, key=lambda b: b[2] * b[3]) if hits else None
-
-
 def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
                 others: Sequence[Box] = ()) -> tuple[list[Box], list[Box]]:
     """Where a label's value may be written: in its own cell (under, beside or before the label), and in
@@ -547,7 +367,7 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
     which together make the cell to the right, up to a cell with another label (`others`) in it."""
     lx, ly, lw, lh = label
     cx, cy = lx + lw / 2, ly + lh / 2
-    cell = _cell_at(cx, cy, all_cells)
+    cell = cell_at(cx, cy, all_cells)
     own: list[Box] = []
     beside: list[Box] = []
     if cell is None:
@@ -559,9 +379,9 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
         # neighbour's, when the rule between them was lost).
         start = max(x, lx - 3.0)
         own.append((start, ly + lh * 0.8, x + w - start, y + h - (ly + lh * 0.8)))
-    nxt = _cell_at(x + w + 1.5, cy, all_cells)
+    nxt = cell_at(x + w + 1.5, cy, all_cells)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
-    rest = [b for b in all_cells if b != cell and not any(_inside(*_centre(o), b) for o in others)]
+    rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)]
     if right >= 6.0:
         end = lx + lw + right
         if row and nxt is not None and nxt != cell and nxt[2] <= ROW_CELL_MM:
@@ -574,7 +394,7 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
         own.append((x, y, left, h))  # a unit after the value: 年分, 円
     if nxt is not None and nxt != cell:
         beside.append(_row_from(nxt, rest) if row else nxt)
-    under = _cell_at(cx, y + h + 1.5, all_cells)
+    under = cell_at(cx, y + h + 1.5, all_cells)
     if under is not None and under != cell:
         beside.append(_row_from(under, rest) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
@@ -585,7 +405,7 @@ def _heads_its_cell(label: Box, all_cells: Sequence[Box]) -> bool:
     """The label is printed at the top of a wider cell with room under it for a line of writing (a printout's
     boxes, the 役職名 of a form): that cell is the field's own, not a label cell beside or over the value's."""
     lx, ly, lw, lh = label
-    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    cell = cell_at(lx + lw / 2, ly + lh / 2, all_cells)
     if cell is None:
         return False
     _, y, w, h = cell
@@ -598,7 +418,7 @@ def _drop_dividers(written: np.ndarray, area: Box, printed: np.ndarray, ruled: n
     """Erase the rules between one-character cells, which would read as 1s. They may be too short or too
     faint to be found as rules, or broken in the dark ink: a divider is a column of (lightly) printed ink
     that runs the whole height of the row, from its top rule to its bottom rule; a written 1 does not."""
-    x0, y0, x1, y1 = _px(area)
+    x0, y0, x1, y1 = to_px(area)
     x0, y0 = max(0, x0), max(0, y0)
     region = written[y0:y1, x0:x1]
     light, across = printed[y0:y1, x0:x1], ruled[y0:y1, x0:x1]
@@ -630,12 +450,12 @@ def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -
     The box is drawn tight round the writing found there (a tick, a circle, a printout's *), so that the
     template reader's share of ink tells a mark from specks; with no writing, the whole place (unmarked)."""
     lx, ly, lw, lh = label.box
-    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    cell = cell_at(lx + lw / 2, ly + lh / 2, all_cells)
     if cell is None:
         return None
     x, y, w, h = cell
     if y + h - (ly + lh) < 3.0:  # no room under the label: the mark is in the cell below
-        cell = _cell_at(lx + lw / 2, y + h + 1.5, all_cells)
+        cell = cell_at(lx + lw / 2, y + h + 1.5, all_cells)
         if cell is None or cell[3] > 12.0:
             return None
         x, y, w, h = cell
@@ -646,7 +466,7 @@ def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -
     area = (x0, top, x1 - x0, min(y + h, top + 8.0) - top)
     if area[2] < 2.0 or area[3] < 2.0:
         return None
-    a0, b0, a1, b1 = _px(area)
+    a0, b0, a1, b1 = to_px(area)
     ys, xs = np.nonzero(written[max(0, b0) : b1, max(0, a0) : a1])
     if xs.size < MARK_PX:
         return area
@@ -659,7 +479,7 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequenc
     """The label's cell cut where another label starts beside it on its row: a rule between two fields
     that the scan lost still has a label on each side of it."""
     lx, ly, lw, lh = label.box
-    cell = _cell_at(lx + lw / 2, ly + lh / 2, all_cells)
+    cell = cell_at(lx + lw / 2, ly + lh / 2, all_cells)
     if cell is None:
         return list(all_cells)
     x, y, w, h = cell
@@ -667,7 +487,7 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequenc
     for d in printed:
         dx, dy, dw, dh = d.box
         same_row = abs((dy + dh / 2) - (ly + lh / 2)) <= max(lh, dh)
-        if d is label or not same_row or not _inside(dx + dw / 2, dy + dh / 2, cell):
+        if d is label or not same_row or not inside(dx + dw / 2, dy + dh / 2, cell):
             continue
         if dx >= lx + lw:
             right = min(right, dx - 0.5)
@@ -687,7 +507,7 @@ def _row_from(first: Box, all_cells: Sequence[Box], most: int | None = None) -> 
     start, end = x, x + w
 
     def neighbour(px: float) -> Box | None:
-        nxt = _cell_at(px, y + h / 2, all_cells)
+        nxt = cell_at(px, y + h / 2, all_cells)
         # Cells of one row line up on their middles; their heights differ where a tick of a divider closes
         # one off a little short.
         if nxt is None or abs(nxt[1] + nxt[3] / 2 - (y + h / 2)) > 1.5 or abs(nxt[3] - h) > 2.5 \
@@ -737,13 +557,13 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     bilevel = is_bilevel(gray) or is_bilevel(page)
     ruled = rules(page < paper * 0.85, dashed=bilevel)
     # The frame closes every cell even where a stamp or a fold broke it.
-    x0, y0, x1, y1 = _px(frame)
+    x0, y0, x1, y1 = to_px(frame)
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
     clean = np.where(ruled, 255, page).astype(np.uint8)
     boxes = [b for b in detect_lines(clean) if b.h >= 1.2 * PX_PER_MM]
     heads = cell_heads(clean, ruled, boxes)
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
-    boxes = [b for b in boxes if not any(_overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
+    boxes = [b for b in boxes if not any(overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
     crops = [_crop(clean, b) for b in boxes]
     texts = [r.text for r in engine.recognize(crops, ["any"] * len(crops))] if crops else []
     words = synonyms(form, exclude_layout=exclude_layout)
@@ -805,14 +625,14 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
     headings = [d for d in lines if is_printed(d.text, bigrams)]
     for d in [*printed, *found.values(), *headings]:
-        x0, y0, x1, y1 = _px(d.box)
+        x0, y0, x1, y1 = to_px(d.box)
         written[max(0, y0) : y1, max(0, x0) : x1] = False
     contract = contract_forms()[form].fields
     fields: list[FieldTemplate] = []
     candidates: dict[str, list[FieldTemplate]] = {}
     # Every printed label but a field's own (units such as 円 are printed in value cells too).
     labels = [*found.values(), *(d for d in printed if _norm(d.text) not in UNITS)]
-    others = {key: [d for d in labels if not _inside(*_centre(d.box), label.box)] for key, label in found.items()}
+    others = {key: [d for d in labels if not inside(*_centre(d.box), label.box)] for key, label in found.items()}
     for key, label in found.items():
         c = contract[key]
         if c.type not in READABLE:
@@ -826,7 +646,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
             own = [a for a in own if a[1] >= label.box[1] + 0.8 * label.box[3] - 0.01] or own  # value_areas' under
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
         # the top of its own box): what is written there is never this field's value, even when it is blank.
-        beside = [a for a in beside if not any(_inside(*_centre(d.box), a) for d in others[key])]
+        beside = [a for a in beside if not any(inside(*_centre(d.box), a) for d in others[key])]
         # Writing in the label's own cell is its value; only an empty cell sends us to the next one.
         inked = [a for a in own if _ink(written, a) >= MIN_VALUE_INK]
         areas = inked or [a for a in beside if _ink(written, a) >= MIN_VALUE_INK] or own or beside
@@ -853,8 +673,8 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         if number_key not in contract or number_key in candidates:
             continue
         x, y, w, h = candidates[key][0].box
-        cell = _cell_at(x + w / 2, y + h / 2, all_cells)
-        nxt = _cell_at(cell[0] + cell[2] + 1.5, y + h / 2, all_cells) if cell else None
+        cell = cell_at(x + w / 2, y + h / 2, all_cells)
+        nxt = cell_at(cell[0] + cell[2] + 1.5, y + h / 2, all_cells) if cell else None
         if nxt is None or nxt == cell:
             continue
         # One digit a cell, twelve cells (the next block's row number may follow): a digit alone is little ink.
@@ -868,7 +688,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
                                                                          all_cells, written)):
             candidates[key] = [choice]
             for o in choice.options:  # a printed option is no field's value (its mark is read from `marks`)
-                x0, y0, x1, y1 = _px(o.box)
+                x0, y0, x1, y1 = to_px(o.box)
                 written[max(0, y0) : y1, max(0, x0) : x1] = False
     fields = [options[0] for options in candidates.values()]
     draft = LayoutTemplate(form=form, layout="draft", title=contract_forms()[form].label, page={
@@ -888,7 +708,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     result.marks = unprinted.copy()
     for d in lines:
         x, y, w, h = d.box  # glyphs only: a circle drawn close round them may cross the line's box
-        x0, y0, x1, y1 = _px((x + h * 0.2, y + h * 0.2, w - h * 0.4, h * 0.6))
+        x0, y0, x1, y1 = to_px((x + h * 0.2, y + h * 0.2, w - h * 0.4, h * 0.6))
         result.marks[max(0, y0) : y1, max(0, x0) : x1] = False
     result.pending = {key: _first_fitting(reg, options, result) for key, options in candidates.items()}
     return result
@@ -1033,10 +853,10 @@ def _code_box(label: Detected, options: Sequence[Detected], all_cells: Sequence[
     for b in all_cells:
         x, y, w, h = b
         far = float(np.hypot(x + w / 2 - lx, y + h / 2 - ly))
-        if not (4.0 <= w <= 16.0 and 4.0 <= h <= 16.0) or far > CODE_BOX_MM or _inside(lx, ly, b):
+        if not (4.0 <= w <= 16.0 and 4.0 <= h <= 16.0) or far > CODE_BOX_MM or inside(lx, ly, b):
             continue
         beside = min(float(np.hypot(*np.subtract(_centre(d.box), (x + w / 2, y + h / 2)))) for d in options)
-        if beside > CODE_BOX_MM or any(_inside(*_centre(d.box), b) for d in options):
+        if beside > CODE_BOX_MM or any(inside(*_centre(d.box), b) for d in options):
             continue
         inner = (x + 1.0, y + 1.0, w - 2.0, h - 2.0)
         if _ink(written, inner) >= MIN_VALUE_INK // 2:
@@ -1052,11 +872,11 @@ def _marked_choice(unread: np.ndarray, f: FieldTemplate) -> Pending:
     marks = []
     for i, region in enumerate(regions):  # where two options' regions overlap, the ink is neither's
         mine = np.zeros(unread.shape, bool)
-        x0, y0, x1, y1 = _px(region)
+        x0, y0, x1, y1 = to_px(region)
         mine[max(0, y0) : y1, max(0, x0) : x1] = True
         for j, other in enumerate(regions):
             if j != i:
-                x0, y0, x1, y1 = _px(other)
+                x0, y0, x1, y1 = to_px(other)
                 mine[max(0, y0) : y1, max(0, x0) : x1] = False
         marks.append(int((unread & mine).sum()))
     order = np.argsort(marks)[::-1]
@@ -1187,19 +1007,14 @@ def _mm(b: TextBox) -> Box:
     return (b.x / PX_PER_MM, b.y / PX_PER_MM, b.w / PX_PER_MM, b.h / PX_PER_MM)
 
 
-def _px(box: Box) -> tuple[int, int, int, int]:
-    x, y, w, h = box
-    return round(x * PX_PER_MM), round(y * PX_PER_MM), round((x + w) * PX_PER_MM), round((y + h) * PX_PER_MM)
-
-
 def _ink(mask: np.ndarray, box: Box) -> int:
-    x0, y0, x1, y1 = _px(box)
+    x0, y0, x1, y1 = to_px(box)
     return int(mask[max(0, y0) : y1, max(0, x0) : x1].sum())
 
 
 def _distance(mask: np.ndarray, area: Box, label: Box) -> float:
     """Millimetres from the label's centre to the nearest writing in the area (inf: none)."""
-    x0, y0, x1, y1 = _px(area)
+    x0, y0, x1, y1 = to_px(area)
     x0, y0 = max(0, x0), max(0, y0)
     ys, xs = np.nonzero(mask[y0:y1, x0:x1])
     if xs.size < MIN_VALUE_INK:

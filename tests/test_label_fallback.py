@@ -298,7 +298,7 @@ def test_a_dependents_my_number_is_the_twelve_cells_after_the_name(engine):
 
 
 def test_a_rule_stopping_short_of_the_rule_across_is_led_on_to_it():
-    from yomitori.classify.label_fallback import cells, rules
+    from yomitori.classify.page_rules import cells, rules
     from yomitori.ocr.preprocess import PX_PER_MM
 
     mm = round(PX_PER_MM)
