@@ -30,7 +30,7 @@ NAME_KEYS_SUFFIX = ("_name", "_representative", "contact_person", "accountant")
 # The first of each group is the common form.
 _VARIANT_GROUPS = ("高髙", "崎﨑嵜", "緑綠", "横橫", "静靜", "辺邊邉", "斎齋齊斉", "浜濵濱", "徳德", "沢澤", "島嶋嶌",
                    "桜櫻", "広廣", "国國", "竜龍", "恵惠", "栄榮", "円圓", "富冨", "吉𠮷", "槙槇", "蔵藏", "藤籐",
-                   "増增", "穂穗", "黒黑", "覇霸")
+                   "増增", "穂穗", "黒黑", "覇霸", "奥奧")
 NAME_VARIANTS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in _VARIANT_GROUPS)
 _VARIANT_OF = {c: g for g in NAME_VARIANTS for c in g}
 _COMMON_FORM = str.maketrans({c: g[0] for g in _VARIANT_GROUPS for c in g[1:]})
