@@ -588,11 +588,6 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
                 reasons.append("年の「1」を枠の線と判断しました")
     if f.type == "phone" and normalized and "-" not in str(value):
         reasons.append("電話番号の区切りが読み取れません")  # the numbering plan could not group it either
-    elif f.type == "phone" and normalized and \
-            str(value).count("-") + 1 > len(re.findall(r"\d+", unicodedata.normalize("NFKC", text))):
-        # A hyphen the scan lost, put where the numbering plan groups the digits: 026358-1650 is 0263-58-1650 to
-        # the plan, but 026-358-1650 was written (both area codes exist). A person looks.
-        reasons.append("電話番号の区切りを番号計画で補いました")
     if f.type == "text" and f.key.endswith(NAME_KEYS_SUFFIX) and isinstance(value, str):
         value = common_name_forms(value)
         variants = ambiguous_variants(value)

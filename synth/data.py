@@ -19,6 +19,7 @@ from stdnum.jp import cn, in_
 from yomitori import tax
 from yomitori.forms_templates.contract import contract_forms
 from yomitori.places import municipality_of
+from yomitori.values import grouped_by_plan
 
 FORMS = ("kyuyo_shiharai_hokokusho", "kyuyo_soukatsuhyo", "idou_todokede")
 DEFAULT_DENSITY = 0.6
@@ -275,7 +276,11 @@ def _phone(rng: random.Random, prefecture: str) -> str:
     local = 10 - len(code)  # landline numbers have ten digits
     exch = 4 if len(code) == 2 else (3 if len(code) == 3 else 2)
     exch = min(exch, local - 4)
-    return f"{code}-{rng.randrange(10 ** (exch - 1) * 2, 10**exch)}-{rng.randrange(10**4):04d}"
+    number = f"{code}-{rng.randrange(10 ** (exch - 1) * 2, 10**exch)}-{rng.randrange(10**4):04d}"
+    # As the numbering plan groups it: its area codes are a prefix code, so 026-358-… does not exist (0263 is
+    # 松本's), and a reader that lost a hyphen is right to group 0263-58-….
+    planned = grouped_by_plan(number.replace("-", ""))
+    return planned if "-" in planned else number
 
 
 def _designated_number(rng: random.Random) -> str:

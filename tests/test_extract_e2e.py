@@ -294,17 +294,6 @@ def test_two_written_lines_that_touch_are_read_as_two():
     assert len(split_lines(crop[:36], 2)) == 1
 
 
-def test_a_phone_hyphen_put_in_by_the_numbering_plan_goes_to_a_person():
-    from yomitori.ocr.fields import _normalized
-
-    field = templates()["idou_todokede/municipal_c"].field("contact_phone")
-    # 026-358-1650 (長野) lost a hyphen: the plan groups 0263-58-1650 (松本), a number just as real.
-    regrouped = _normalized(field, "026358-1650", 0.999, (0.999,) * 11)
-    assert regrouped.value == "0263-58-1650" and regrouped.review and regrouped.reasons
-    read_whole = _normalized(field, "026(358)1650", 0.999, (0.999,) * 12)
-    assert read_whole.value == "026-358-1650" and not read_whole.reasons
-
-
 def test_the_old_form_of_oku_read_in_a_name_is_put_back_for_a_person_to_confirm():
     from yomitori.ocr.fields import _normalized
 

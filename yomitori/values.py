@@ -238,7 +238,7 @@ def normalize_phone(raw: str) -> str:
     if s.count("-") >= 2:
         return s
     # A hyphen the scan lost (075907-5587): the plan's grouping, when it keeps every hyphen that was read.
-    grouped = _grouped(s.replace("-", ""))
+    grouped = grouped_by_plan(s.replace("-", ""))
     return grouped if _hyphen_places(s) <= _hyphen_places(grouped) else s
 
 
@@ -247,7 +247,7 @@ def _hyphen_places(s: str) -> set[int]:
     return {len(s[:i].replace("-", "")) for i, ch in enumerate(s) if ch == "-"}
 
 
-def _grouped(digits: str) -> str:
+def grouped_by_plan(digits: str) -> str:
     """A number written (or read) without separators, grouped as the numbering plan groups it (0742-55-1248:
     a 4-digit area code); a number the plan does not know is left as it is."""
     import phonenumbers
