@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.bench import is_blank
-from yomitori.extract import read_fields, second_reader
+from yomitori.extract import read_fields, recognize_lines, second_reader
 from yomitori.forms_templates import contract_forms, templates
 from yomitori.ocr.engine import RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
@@ -37,11 +37,7 @@ class FallbackScore:
 def _read(pending: dict[str, Pending], engine: RecognitionEngine,
           second: RecognitionEngine | None) -> dict[str, FieldResult]:
     """What the pipeline (yomitori.extract) does with a page's planned fields: both readers, names fitted."""
-    lines = [ln for p in pending.values() for ln in p.lines]
-    images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
-    readings = engine.recognize(images, charsets) if lines else []
-    seconds = second.recognize(images, charsets) if lines and second is not None else None
-    return read_fields(pending, readings, seconds)
+    return read_fields(pending, *recognize_lines([ln for p in pending.values() for ln in p.lines], engine, second))
 
 
 def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
@@ -68,7 +64,7 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         got = _read({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,
                     second) if registered else alone
         score.named += fallback
-        score.misregistered += c.registered is not None and c.form == t.form
+        score.misregistered += registered
         if c.registered is not None:
             score.misses.append(f"seed {s} page registered as {c.registered.template.id}")
         for f in t.fields:

@@ -378,7 +378,8 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
         # Under the label: a value starts at most a little left of it (what is further left is a
         # neighbour's, when the rule between them was lost).
         start = max(x, lx - 3.0)
-        own.append((start, ly + lh * 0.8, x + w - start, y + h - (ly + lh * 0.8)))
+        top = _under_top(label)
+        own.append((start, top, x + w - start, y + h - top))
     nxt = cell_at(x + w + 1.5, cy, all_cells)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
     rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)]
@@ -399,6 +400,11 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
         beside.append(_row_from(under, rest) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
+
+
+def _under_top(label: Box) -> float:
+    """Where a value written under its label starts: a little above the label's foot (the two may touch)."""
+    return label[1] + label[3] * 0.8
 
 
 def _heads_its_cell(label: Box, all_cells: Sequence[Box]) -> bool:
@@ -538,6 +544,7 @@ class _View:
     rotation: int
     quality: float  # share of the form's fields whose label reads clearly on the page
     bilevel: bool  # a fax: its small print comes out broken
+    cells: list[Box]  # the cells its rules enclose
 
 
 def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
@@ -561,7 +568,8 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
     clean = np.where(ruled, 255, page).astype(np.uint8)
     boxes = [b for b in detect_lines(clean) if b.h >= 1.2 * PX_PER_MM]
-    heads = cell_heads(clean, ruled, boxes)
+    all_cells = cells(ruled)
+    heads = cell_heads(clean, ruled, all_cells, boxes)
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
     boxes = [b for b in boxes if not any(overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
     crops = [_crop(clean, b) for b in boxes]
@@ -571,20 +579,23 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
         texts = _second_reading_of_near_labels(texts, crops, {s for v in words.values() for s in v}, second)
     lines = [Detected(_mm(b), text) for b, text in zip(boxes, texts, strict=True) if text.strip()]
     clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
-    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)), bilevel)
+    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)), bilevel, all_cells)
 
 
 def _second_reading_of_near_labels(texts: list[str], crops: list[np.ndarray], wordings: set[str],
                                    second: RecognitionEngine) -> list[str]:
     """Lines that read almost as a label (電活番号, 權別: a letter of small print misread) read again by the
     second recognizer, whose reading is kept where it reads more as one (電話番号, 種別)."""
-    near = [i for i, t in enumerate(texts)
-            if NEAR_LABEL <= max((similarity(w, t) for w in wordings), default=0.0) < MATCH]
+    def best(text: str) -> float:
+        return max((similarity(w, text) for w in wordings), default=0.0)
+
+    scores = [best(t) for t in texts]
+    near = [i for i, v in enumerate(scores) if NEAR_LABEL <= v < MATCH]
     if not near:
         return texts
     out = list(texts)
     for i, r in zip(near, second.recognize([crops[i] for i in near], ["any"] * len(near)), strict=True):
-        if max(similarity(w, r.text) for w in wordings) > max(similarity(w, texts[i]) for w in wordings):
+        if best(r.text) > scores[i]:
             out[i] = r.text
     return out
 
@@ -613,7 +624,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     found = {k: _inside_rules(d, ruled) for k, d in
              match_labels(form, lines, frame, exclude_layout=exclude_layout, unruled=unprinted,
                           match=MATCH_BILEVEL if view.bilevel else MATCH).items()}
-    all_cells = cells(ruled)
+    all_cells = view.cells
     # What is printed is not written: labels, units, and every other line that reads as some field's label.
     words = synonyms(form, exclude_layout=exclude_layout)
     every = {s for v in words.values() for s in v}
@@ -643,7 +654,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
             beside = []  # its value is written under it or nowhere: an empty cell is a blank field
             # … under it, not beside it: what is beside the label on its line is at most the end of the value
             # (54548 under 受給者番号 would read as 48).
-            own = [a for a in own if a[1] >= label.box[1] + 0.8 * label.box[3] - 0.01] or own  # value_areas' under
+            own = [a for a in own if a[1] >= _under_top(label.box)] or own
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
         # the top of its own box): what is written there is never this field's value, even when it is blank.
         beside = [a for a in beside if not any(inside(*_centre(d.box), a) for d in others[key])]

@@ -133,7 +133,8 @@ def _led_on(along: np.ndarray, across: np.ndarray, reach: int) -> np.ndarray:
     return out
 
 
-def cell_heads(clean: np.ndarray, ruled: np.ndarray, found: Sequence[TextBox]) -> list[TextBox]:
+def cell_heads(clean: np.ndarray, ruled: np.ndarray, all_cells: Sequence[Box],
+               found: Sequence[TextBox]) -> list[TextBox]:
     """The small print heading ruled cells (a label in a cell's top-left corner) that text detection missed.
 
     A payroll printout prints its labels about 1.5 mm tall: too small for the detector at the scale it runs at,
@@ -145,7 +146,7 @@ def cell_heads(clean: np.ndarray, ruled: np.ndarray, found: Sequence[TextBox]) -
         covered[b.y : b.y + b.h, b.x : b.x + b.w] = True
     edge, band_px = round(HEAD_EDGE_MM * PX_PER_MM), round(HEAD_BAND_MM * PX_PER_MM)
     heads: list[TextBox] = []
-    for cell in cells(ruled):
+    for cell in all_cells:
         x0, y0, x1, y1 = to_px(cell)
         x0, y0, x1 = x0 + edge, y0 + edge, x1 - edge
         band = ink[y0 : min(y1, y0 + band_px), x0:x1]

@@ -25,7 +25,7 @@ from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.name_readings import KANA_SUFFIX, fits, fitting_reading, nearest_reading
 from yomitori.ocr.engine import Reading, RecognitionEngine, get_engine
-from yomitori.ocr.fields import FieldResult, Pending, after_next_year, plan_field
+from yomitori.ocr.fields import FieldResult, Line, Pending, after_next_year, plan_field
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
 from yomitori.ocr.lexicon import plausibility
 from yomitori.ocr.name_variants import prefer_printed_variants
@@ -111,9 +111,7 @@ class Extractor:
                     fallback[id(result)] = fb
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
-        images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
-        readings = self.engine.recognize(images, charsets) if lines else []
-        seconds = self.second.recognize(images, charsets) if lines and self.second is not None else None
+        readings, seconds = recognize_lines(lines, self.engine, self.second)
         cursor = 0
         for result, pending in plans:
             n = sum(len(pend.lines) for pend in pending.values())
@@ -126,6 +124,15 @@ class Extractor:
                 result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
                 result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
+
+
+def recognize_lines(lines: Sequence[Line], engine: RecognitionEngine,
+                    second: RecognitionEngine | None) -> tuple[list[Reading], list[Reading] | None]:
+    """Every line read by the first reader and, when there is one, by the second (None without it)."""
+    images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
+    readings = list(engine.recognize(images, charsets)) if lines else []
+    seconds = list(second.recognize(images, charsets)) if lines and second is not None else None
+    return readings, seconds
 
 
 def read_fields(pending: dict[str, Pending], readings: Sequence[Reading],
@@ -239,9 +246,7 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
             f.value = spaced
         elif isinstance(f.second, str) and (spaced := fitting_reading(name.value, f.second)) is not None:
             # The readers disagree and only the second read a reading of the name (ミウラ ユユウイチ, ミウラ ユウイチ).
-            f.value, f.second = spaced, f.value
-            f.char_confidences, f.second_confidences = f.second_confidences, f.char_confidences
-            f.raw_confidence = min(f.char_confidences, default=f.raw_confidence)
+            _take_second(f, spaced)
         elif (fixed := nearest_reading(name.value, f.value)) is not None:
             f.value = fixed
             f.reasons.append("フリガナの1字を氏名の読みに合わせて直しました")
@@ -259,9 +264,14 @@ def _name_the_reading_reads(name: FieldResult, kanas: list[str]) -> None:
     if not isinstance(other, str) or not isinstance(name.value, str) or other == name.value:
         return
     if any(fits(other, k) for k in kanas) and not any(fits(name.value, k) for k in kanas):
-        name.value, name.second = other, name.value
-        name.char_confidences, name.second_confidences = name.second_confidences, name.char_confidences
-        name.raw_confidence = min(name.char_confidences, default=name.raw_confidence)
+        _take_second(name, other)
+
+
+def _take_second(f: FieldResult, value: str) -> None:
+    """The second reader's reading (as `value`) shown, the first's kept beside it, with their letters' sureness."""
+    f.value, f.second = value, f.value
+    f.char_confidences, f.second_confidences = f.second_confidences, f.char_confidences
+    f.raw_confidence = min(f.char_confidences, default=f.raw_confidence)
 
 
 # Letters of a name the recognizers read as a look-alike that names hardly use (千葉 as 干葉, 千尋 as 干尋).
