@@ -18,8 +18,12 @@ MODELS_DIR = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class PageModel:
+    """A network trained here and shipped in `models/` as ONNX with a .json beside it."""
+
     onnx: Path
     sha256: str
+    name: str = "page classifier"
+    trained_by: str = "yomitori train-classifier"
 
     @property
     def meta(self) -> Path:
@@ -41,9 +45,9 @@ def verified_model(model: PageModel | None = None) -> tuple[Path, Path]:
     """Paths of the ONNX file and its metadata after the checksum matched; MissingDependency otherwise."""
     model = model or PAGE_CNN
     if not model.onnx.is_file() or not model.meta.is_file():
-        raise MissingDependency(f"page classifier {model.onnx} (or its .json) is missing; reinstall yomitori")
+        raise MissingDependency(f"{model.name} {model.onnx} (or its .json) is missing; reinstall yomitori")
     digest = sha256_of(model.onnx)
     if digest != model.sha256:
-        raise MissingDependency(f"page classifier {model.onnx} has SHA-256 {digest}, expected {model.sha256}; "
-                                "reinstall yomitori or retrain with `yomitori train-classifier`")
+        raise MissingDependency(f"{model.name} {model.onnx} has SHA-256 {digest}, expected {model.sha256}; "
+                                f"reinstall yomitori or retrain with `{model.trained_by}`")
     return model.onnx, model.meta

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .variant_letters import PAIRS
+
 # Forms never used in Japanese text → the Japanese form. Only pairs where the left side cannot be
 # what was written on a Japanese form (names included) belong here.
 CHINESE_TO_JAPANESE = str.maketrans({
@@ -47,7 +49,7 @@ _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
 OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳", "黑": "黒", "奧": "奥",
-             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇"}
+             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇", "藏": "蔵"}
 _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
 # top (T, J, 了, 厂, 下); between digits none of these pairs is a word.
@@ -141,8 +143,8 @@ def ambiguous_variants(text: str) -> list[str]:
 # The old forms a recognizer trained on Chinese reads for the Japanese letter, whatever was printed (増田 read 增田):
 # in a name the common form is the better guess, and the letter's variants send the name to a person all the same.
 # Not 黑 and 德: both readers tell them apart (on 1,440 calibration pages a printed 黒 or 徳 never read as the old
-# form, a printed 黑 or 德 always did).
-_TOLD_APART = "黑德"
+# form, a printed 黑 or 德 always did). Not 惠 either: the letter model (`variant_letters`) has decided it.
+_TOLD_APART = "黑德" + "".join(PAIRS.values())
 _NAME_OLD_FORMS = str.maketrans({old: new for old, new in OLD_FORMS.items()
                                  if old in _VARIANT_OF and old not in _TOLD_APART})
 

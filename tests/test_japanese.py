@@ -174,6 +174,7 @@ def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_per
     # 覇 is read as the Chinese 霸 (那覇市, 我那覇): put back in an address, flagged in a name.
     assert fix_address("沖縄県那霸市泉崎1丁目") == "沖縄県那覇市泉崎1丁目"
     assert ambiguous_variants("我那霸 朝陽") == ["霸"]
+    assert fix_company_name("株式会社武藏印刷") == "株式会社武蔵印刷"  # handwritten 蔵, read 藏 by both readers
 
 
 def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():

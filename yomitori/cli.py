@@ -18,6 +18,7 @@ from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
 from yomitori.classify.fallback_cli import app as fallback_app
 from yomitori.errors import ExitCode, YomitoriError
+from yomitori.ocr.cli import app as ocr_app
 from yomitori.review_ui.cli import register as register_review_commands
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -134,6 +135,7 @@ def templates() -> None:
 
 
 app.add_typer(classifier_app)  # train-classifier, bench-classify
+app.add_typer(ocr_app)  # train-variant-letters: the letter model for 﨑/崎, 𠮷/吉 …
 app.add_typer(fallback_app)  # draft-template, bench-fallback: the layout-free label fallback
 app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade

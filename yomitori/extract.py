@@ -146,7 +146,7 @@ def read_fields(pending: dict[str, Pending], readings: Sequence[Reading],
         mine = list(readings[cursor : cursor + n])
         theirs = list(seconds[cursor : cursor + n]) if seconds is not None else None
         if theirs is not None and key.endswith(NAME_KEYS_SUFFIX):
-            mine, theirs = prefer_printed_variants(mine, theirs)
+            mine, theirs = prefer_printed_variants(mine, theirs, [ln.image for ln in pend.lines])
         field_result = pend.finish(mine)
         if n:
             field_result.read = True
