@@ -135,9 +135,19 @@ def fix_kana(text: str) -> str:
 _FLAGGED_ONLY_AS_VARIANT = {"眞"}
 
 
+# Letters of variant groups that no other form of their group is ever read as: reading one is unambiguous. Measured
+# by rendering every form of every group in the generator's nine fonts, six name contexts, clean and scanned, read
+# by both readers (216 readings a form): no printed 齋, 齊 or 斉 was read 斎 (nor any of them as another), no 澤 as
+# 沢, 嶋 as 島, 櫻 as 桜, 廣 as 広, 國 as 国, 龍 as 竜, 榮 as 栄, 圓 as 円, 槇 as 槙 (nor the other way), no 邊 or 邉
+# as 辺, no 濱 or 濵 as 浜. Not 藤: a printed 籐 was read 藤 89 times in 216; nor 富 (冨 read 富 132 times), 邊 (邉),
+# 濱 (濵), and the old forms the readers fold both ways (横/橫, 奥/奧 …).
+READ_AS_PRINTED = frozenset("斎齋齊斉沢澤島嶋桜櫻広廣国國竜龍栄榮円圓槙槇辺浜")
+
+
 def ambiguous_variants(text: str) -> list[str]:
     """Characters of a name that have variant forms a recognizer may have folded together."""
-    return [c for c in text if c in _VARIANT_OF or c in _FLAGGED_ONLY_AS_VARIANT]
+    return [c for c in text
+            if (c in _VARIANT_OF and c not in READ_AS_PRINTED) or c in _FLAGGED_ONLY_AS_VARIANT]
 
 
 # The old forms a recognizer trained on Chinese reads for the Japanese letter, whatever was printed (増田 read 增田):

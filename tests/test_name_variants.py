@@ -97,3 +97,26 @@ def test_yoshida_with_the_tsuchi_yoshi_comes_back_as_printed(readers, printed: s
     first, second = (r.recognize(line, ["any"]) for r in readers)
     a, _ = prefer_printed_variants(first, second, line)
     assert a[0].text.replace(" ", "") == printed.replace(" ", "")
+
+
+def test_a_letter_no_other_form_is_read_as_passes_and_one_that_hides_a_variant_is_flagged() -> None:
+    assert ambiguous_variants("中島 明") == [] and ambiguous_variants("田辺 健") == []
+    assert ambiguous_variants("斎藤 学") == ["藤"]  # 籐 is read 藤: 藤 is flagged, 斎 is not
+    assert ambiguous_variants("渡邊 健") == ["邊"]  # 邉 is read 邊
+    assert ambiguous_variants("冨田 進") == ["冨"] and ambiguous_variants("富田 進") == ["富"]
+
+
+GROUPS_READ_AS_PRINTED = ["斎齋齊斉", "沢澤", "島嶋", "広廣", "国國", "辺邊邉", "浜濱"]
+
+
+@pytest.mark.parametrize("face", FONTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("group", GROUPS_READ_AS_PRINTED)
+def test_no_printed_form_is_read_as_a_letter_that_passes(readers, face: Path, group: str) -> None:
+    from yomitori.ocr.japanese import READ_AS_PRINTED
+
+    for printed in group:
+        lines = [render(context.format(printed), face) for context in ("{}田 一郎", "中{} 花子")]
+        for reader in readers:
+            for r in reader.recognize(lines, ["any", "any"]):
+                read = [c for c in r.text if c in group]
+                assert not read or read[0] == printed or read[0] not in READ_AS_PRINTED, (printed, r.text)
