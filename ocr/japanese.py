@@ -86,8 +86,8 @@ def fix_text(text: str) -> str:
 
 
 # A building's Roman numeral after its katakana name, II read as I1 (ハイツII 505 → ハイツI1 505): a Latin I beside a
-# digit is never a lot or room number.
-_ROMAN_TWO = re.compile(rf"(?<=[{_KATAKANA}ー])(?:I1|1I|Il|lI)(?=\d|\s|$)")
+# digit is never a lot or room number. Read as the numeral Ⅱ and its second stroke again (コートⅡI 712号室), it is II.
+_ROMAN_TWO = re.compile(rf"(?<=[{_KATAKANA}ー])(?:I1|1I|Il|lI|Ⅱ[IⅠl])(?=\d|\s|$)")
 # No space inside a lot number: 11 番10号, 2- 18-18 (a gap the recognizer read between two of its glyphs).
 _SPACE_IN_LOT = re.compile(r"(?<=\d)\s+(?=[番号丁\-])|(?<=[番目\-])\s+(?=\d)")
 

@@ -31,6 +31,7 @@ COARSE_REF_PX_PER_MM = 8.0
 RED_GROW_MM = 0.25  # a seal's washed-out rim
 FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
 FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
+FRAME_SEARCH_MM = 15.0  # how far inside the smallest rectangle around the outline a frame side is looked for
 DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matter may be and still go
 SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
 INK = (0.62, 170)  # ink: darker than this share of the paper's brightness, and than this gray (see ink_mask)
@@ -145,7 +146,15 @@ def _refine(corners: np.ndarray, contour: np.ndarray) -> np.ndarray:
         t = ((contour - a) @ ab) / (length**2)
         rel = contour - a
         dist = np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length
-        near = contour[(t > 0.1) & (t < 0.9) & (dist < max(FRAME_FIT_MM * PX_PER_MM, length * 0.01))]
+        # The side's outline is mostly the frame's edge, but a stamp or a seal over the frame pushes the smallest
+        # rectangle out: the frame is where most of the side's outline points lie, not the rectangle's side.
+        step = max(FRAME_FIT_MM * PX_PER_MM, length * 0.01)
+        along = (t > 0.1) & (t < 0.9) & (dist < FRAME_SEARCH_MM * PX_PER_MM)
+        if along.sum() < 20:
+            return corners
+        counts = np.bincount((dist[along] / step).astype(int))
+        on_frame = (int(np.argmax(counts)) + 0.5) * step
+        near = contour[along & (np.abs(dist - on_frame) < step)]
         if len(near) < 20:
             return corners
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()

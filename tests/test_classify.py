@@ -234,3 +234,25 @@ def test_a_faint_printout_still_explains_its_ruled_lines():
     assert own is not None and own.score < 0.75
     agreement = rule_agreement(own.warp(gray))
     assert agreement is not None and agreement >= RULES_AGREE
+
+
+def test_a_stamp_over_the_frame_does_not_pull_its_side_out():
+    # A ゴム印 box printed across the frame's bottom right corner sticks out 2.5 mm: the smallest rectangle around the
+    # outline runs along the stamp, and the page registered 2 mm off (its ruled lines no longer matched, and a
+    # 200-dpi fax of the 明細書 went to the label fallback). The frame's sides are where most of the outline lies.
+    import cv2
+
+    from yomitori.classify.layout_match import rule_agreement
+    from yomitori.ocr.preprocess import PX_PER_MM, find_frame, fit
+
+    t = templates()["kyuyo_shiharai_hokokusho/national"]
+    gray = _gray(generate(t, 72000, hand=True, clean=True).image)
+    true = find_frame(gray)
+    stamped = gray.copy()
+    x, y = true[2].astype(int)
+    out, side = round(2.5 * PX_PER_MM), round(12 * PX_PER_MM)
+    cv2.rectangle(stamped, (x - side, y - side), (x + out, y + out), 0, 3)
+    corners = find_frame(stamped)
+    assert np.abs(corners - true).max() < 0.5 * PX_PER_MM, (corners, true)
+    registered = fit(stamped, t, corners).warp(stamped)
+    assert rule_agreement(registered) > 0.9

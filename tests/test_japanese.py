@@ -43,6 +43,7 @@ def test_fix_text(read, fixed):
      # no space inside a lot number; a building's II read as I1 (a room number after a katakana name stays)
      ("西巣鴨2丁目11 番10号", "西巣鴨2丁目11番10号"), ("末広町2- 18-18", "末広町2-18-18"),
      ("定塚1番地 ヴィラI1308", "定塚1番地 ヴィラII308"), ("パークハイツ1105号室", "パークハイツ1105号室"),
+     ("沢新1834番地 コートⅡI 712号室", "沢新1834番地 コートII 712号室"),
      ("霞町1番2号 ハイム 305", "霞町1番2号 ハイム 305")],
 )
 def test_chome(read, fixed):
