@@ -71,6 +71,11 @@ _SPACE_AT_COMMA = re.compile(r"(?<=\d)\s+(?=[,，]\d{3}(?!\d))|(?<=\d[,，])\s+(
 _YEN_POINT = re.compile(r"(?<=\d)[.．](?=\d{3}(?:[,.．]\d{3})*円)")
 
 
+def yen_commas(text: str) -> str:
+    """30.000円 → 30,000円, 14 ,150円 → 14,150円."""
+    return _SPACE_AT_COMMA.sub("", _YEN_POINT.sub(",", text))
+
+
 def fix_text(text: str) -> str:
     """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens,
     katakana/kanji look-alikes that the neighbours decide, yen amounts' commas."""
@@ -80,7 +85,7 @@ def fix_text(text: str) -> str:
     text = _ONE_AFTER_KANJI.sub("一", text)
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
     text = text.replace("第ニ", "第二")  # an ordinal: 第二ビル
-    text = _SPACE_AT_COMMA.sub("", _YEN_POINT.sub(",", text))
+    text = yen_commas(text)
     text = _DOT_BETWEEN_KANJI.sub("・", text)
     return _DIGIT_DASH.sub("-", text)
 

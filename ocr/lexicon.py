@@ -15,7 +15,7 @@ from functools import cache
 from yomitori.places import gazetteer, municipalities, municipality_of
 from yomitori.validation.postal import postal_places
 
-from .japanese import NAME_KEYS_SUFFIX, OLD_FORMS, standard_forms
+from .japanese import NAME_KEYS_SUFFIX, OLD_FORMS, standard_forms, yen_commas
 
 # Words of company names and titles that payroll forms print again and again (法人格, 事務所, 役職).
 ENTITY_WORDS = (
@@ -57,11 +57,20 @@ REMARK_PHRASES = (
 )
 # The 定額減税 note lists its two amounts: 「…控除済額30,000円、控除外額0円」.
 _BEFORE_EXCLUDED = re.compile(r"(?<=円)[\s,，.．]*(?=控除外額)")
+# Its first amount's 円 read as 1 (30,0001、控除外額): a thousands group has three digits, so the fourth is the 円.
+_YEN_READ_ONE = re.compile(r"(?<=\d[,，.．]\d{3})1(?=[\s、,，.．]*控除外額)")
+# A phrase this long that a window misses by a letter or two is that phrase, however sure the recognizer was of the
+# wrong letter (a fax's 源 read 原 at 0.99: 原泉徴収 is no word).
+LONG_PHRASE = 10
 
 
 def fix_remarks(text: str, confidences: Sequence[float] = ()) -> str:
     """源泉徴收時听得税減税… → 源泉徴収時所得税減税…: a set phrase with up to one letter in six misread."""
-    text = _fix_words(text, REMARK_PHRASES, _sure_positions(text, confidences), lambda n: max(1, n // 6))
+    sure = _sure_positions(text, confidences)
+    long = [p for p in REMARK_PHRASES if len(p) >= LONG_PHRASE]
+    text = _fix_words(text, long, set(), lambda n: max(1, n // 6))
+    text = _fix_words(text, [p for p in REMARK_PHRASES if p not in long], sure, lambda n: max(1, n // 6))
+    text = yen_commas(_YEN_READ_ONE.sub("円", text))
     return _BEFORE_EXCLUDED.sub("、", text)
 
 

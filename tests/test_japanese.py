@@ -160,10 +160,18 @@ def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
     assert fix_remarks(fix_text(read)) == "源泉徴収時所得税減税控除済額30,000円、控除外額0円"
     assert fix_remarks("源泉徴収時听得税減税控除済額0円、控除外額30,000円") == (
         "源泉徴収時所得税減税控除済額0円、控除外額30,000円")
-    # A letter read surely is what was written, and is kept.
-    text = "源泉徴収時听得税減税控除済額0円"
+    # In a short phrase a letter read surely is what was written, and is kept; a phrase of ten letters or more that
+    # a window misses by one or two is that phrase (a fax's 源 read 原 at 0.99).
+    text = "社会保険科"
     assert fix_remarks(text, [0.99] * len(text)) == text
+    text = "原泉徴収時所得税減税控除済額0円"
+    assert fix_remarks(text, [0.99] * len(text)) == "源泉徴収時所得税減税控除済額0円"
     assert fix_remarks("前職分 支払金額1,000,000円") == "前職分 支払金額1,000,000円"
+    # The first amount's 円 read as 1: a thousands group has three digits.
+    assert fix_remarks("源泉徴収時所得税減税控除済額30.0001、控除外額0円") == (
+        "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
+    assert fix_remarks("源泉徴収時所得税減税控除済額3,0001円、控除外額0円") == (
+        "源泉徴収時所得税減税控除済額3,0001円、控除外額0円")  # a 円 is there: the 1 is no 円
 
 
 def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_persons_name_keeps_it():
