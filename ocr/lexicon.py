@@ -57,8 +57,9 @@ REMARK_PHRASES = (
 )
 # The 定額減税 note lists its two amounts: 「…控除済額30,000円、控除外額0円」.
 _BEFORE_EXCLUDED = re.compile(r"(?<=円)[\s,，.．]*(?=控除外額)")
-# Its first amount's 円 read as 1 (30,0001、控除外額): a thousands group has three digits, so the fourth is the 円.
-_YEN_READ_ONE = re.compile(r"(?<=\d[,，.．]\d{3})1(?=[\s、,，.．]*控除外額)")
+# An amount's 円 read as 1 (30,0001、控除外額, 支払金額3,382,5691 社会保険料): a thousands group has three digits,
+# so a fourth, 1, before anything but a digit or a 円 is the 円.
+_YEN_READ_ONE = re.compile(r"(?<=\d[,，]\d{3})1(?![\d円])|(?<=\d[.．]\d{3})1(?=[\s、,，]*控除外額)")
 # A phrase this long that a window misses by a letter or two is that phrase, however sure the recognizer was of the
 # wrong letter (a fax's 源 read 原 at 0.99: 原泉徴収 is no word).
 LONG_PHRASE = 10
@@ -77,13 +78,15 @@ def fix_remarks(text: str, confidences: Sequence[float] = ()) -> str:
 def _fix_words(text: str, words: Sequence[str], sure: set[int], budget: Callable[[int], int]) -> str:
     """Each word of four or more letters that a window of `text` misses by at most `budget(len)` substitutions,
     none of them at a sure position, is put in."""
+    known = set(words)
     for word in sorted(words, key=len, reverse=True):
         if word in text or len(word) < 4:
             continue
         n = len(word)
         for i in range(len(text) - n + 1):
             window = text[i : i + n]
-            if " " in window or not _shares_ends(window, word):
+            # A window that is another known word is that word (合同会社 is no misread 合名会社).
+            if " " in window or window in known or not _shares_ends(window, word):
                 continue
             changed = [k for k in range(n) if window[k] != word[k]]
             if len(changed) <= budget(n) and not any(i + k in sure for k in changed):

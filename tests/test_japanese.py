@@ -105,6 +105,7 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     assert fix_entity_words("社会福社法人明和会") == "社会福祉法人明和会"
     assert fix_entity_words("久保税理上事務所") == "久保税理士事務所"
     assert fix_entity_words("マンション管理士") == "マンション管理士"  # three letters: too short to judge
+    assert fix_entity_words("合同会社関西運輸") == "合同会社関西運輸"  # a known word is no misread of another
     # A letter the recognizer was sure of stays: 設計事務所 is real, one letter from 会計事務所.
     assert fix_entity_words("大谷設計事務所", (0.99,) * 7) == "大谷設計事務所"
     assert fix_entity_words("大谷設計事務所", (0.99, 0.99, 0.6, 0.99, 0.99, 0.99, 0.99)) == "大谷会計事務所"
@@ -172,6 +173,8 @@ def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
         "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
     assert fix_remarks("源泉徴収時所得税減税控除済額3,0001円、控除外額0円") == (
         "源泉徴収時所得税減税控除済額3,0001円、控除外額0円")  # a 円 is there: the 1 is no 円
+    assert fix_remarks("前職分 支払金額3,382,5691 社会保険料511,809円") == "前職分 支払金額3,382,569円 社会保険料511,809円"
+
 
 
 def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_persons_name_keeps_it():
