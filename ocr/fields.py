@@ -92,7 +92,7 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
         return _decided(_faint(f) if _faint_writing(reg, area) else _blank(f))
     if f.kind == "cells":
         return _cells(reg, f)
-    lines = split_lines(_clean_crop(reg, area), f.lines)
+    lines = split_lines(without_seals(_clean_crop(reg, area)), f.lines)
     if not lines:
         return _decided(_blank(f))
     gaps = [ink_gaps(line) if f.allowed in ("any", "kana") else () for line in lines]
@@ -190,6 +190,46 @@ def _clean_crop(reg: Registered, box: Box) -> np.ndarray:
     ink = reg.ink[y0:y1, x0:x1]
     keep = cv2.dilate(ink.astype(np.uint8), grow_kernel(KEEP_MM)).astype(bool) | reg.faint_ink[y0:y1, x0:x1]
     return np.where(keep, reg.gray[y0:y1, x0:x1], 255).astype(np.uint8)
+
+
+# A seal the scan kept black (a fax, a grayscale scan: red dropout cannot see it) beside a name: a ring or a square
+# outline at least SEAL_MM across, much taller than the writing beside it, around letters of its own. Read with the
+# line it shrinks the name to a third of the recognizer's height (本田 由美子 and its seal read 山).
+SEAL_MM = 7.0
+SEAL_OVER_TEXT = 1.4  # the seal is at least this many times as tall as the writing beside it
+SEAL_HOLE = 0.45  # share of the outline's inside that is paper or letters apart from the ring
+
+
+def without_seals(crop: np.ndarray) -> np.ndarray:
+    """The crop with each black seal (its outline and the letters wholly inside it) turned to paper."""
+    if min(crop.shape[:2]) < SEAL_MM * preprocess.PX_PER_MM:
+        return crop
+    ink = (crop < 200).astype(np.uint8)
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # a fax's gaps in the ring
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    out = crop
+    for k in range(1, n):
+        x, y, w, h, area = stats[k]
+        if min(w, h) < SEAL_MM * preprocess.PX_PER_MM or not 0.7 <= w / h <= 1.4:
+            continue
+        ring = np.pad((labels[y : y + h, x : x + w] == k).astype(np.uint8), 1)
+        cv2.floodFill(ring, None, (0, 0), 2)  # the paper around the outline
+        filled = np.count_nonzero(ring != 2)  # the outline and everything it encloses
+        if filled == 0 or 1.0 - area / filled < SEAL_HOLE:
+            continue
+        beside = ink.copy()
+        beside[:, x : x + w] = 0
+        rows = np.flatnonzero(beside.any(axis=1))
+        if rows.size == 0 or h < SEAL_OVER_TEXT * (rows[-1] - rows[0] + 1):
+            continue
+        whole = np.zeros(ink.shape, bool)
+        whole[y : y + h, x : x + w] = True
+        _, part_labels = cv2.connectedComponents(ink, connectivity=8)
+        outside = np.unique(part_labels[~whole & (ink > 0)])
+        drop = (ink > 0) & whole & ~np.isin(part_labels, outside)
+        drop = cv2.dilate(drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & whole  # stroke edges
+        out = np.where(drop, 255, out).astype(np.uint8)
+    return out
 
 
 def split_lines(crop: np.ndarray, max_lines: int) -> list[np.ndarray]:

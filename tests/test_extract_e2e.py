@@ -300,3 +300,30 @@ def test_the_old_form_of_oku_read_in_a_name_is_put_back_for_a_person_to_confirm(
     field = templates()["idou_todokede/municipal_a"].field("employee_name")
     result = _normalized(field, "奧村 賢治", 0.999, (0.999,) * 5)
     assert result.value == "奥村 賢治" and result.review  # 奥 and 奧 are one letter's two forms
+
+
+def test_a_seal_the_scan_kept_black_is_taken_out_of_the_name_line(extractor):
+    # A fax (or a grayscale scan) keeps a 印影 black; read with the name, the line is three times the writing's
+    # height and the name shrinks to nothing (本田 由美子 and its seal read 山).
+    from PIL import Image, ImageDraw, ImageFont
+
+    from yomitori.ocr.fields import split_lines, without_seals
+
+    font = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", 34)
+    img = Image.new("L", (700, 130), 255)
+    d = ImageDraw.Draw(img)
+    d.text((10, 45), "本田 由美子", font=font, fill=0)
+    d.ellipse((560, 10, 650, 115), outline=0, width=4)  # an 11 mm seal at 8 px/mm, its name inside
+    d.text((588, 22), "本", font=ImageFont.truetype("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", 34), fill=0)
+    d.text((588, 62), "田", font=ImageFont.truetype("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", 34), fill=0)
+    crop = np.asarray(img)
+    cleaned = without_seals(crop)
+    assert (cleaned[:, 550:] == 255).all()  # the ring and its letters are gone
+    assert (cleaned[:, :550] == crop[:, :550]).all()  # the name is untouched
+    line = split_lines(cleaned, 1)
+    assert extractor.engine.recognize(line, ["any"])[0].text.replace(" ", "") == "本田由美子"
+    # Writing as tall as the rest, a box-like letter included, is no seal.
+    img = Image.new("L", (400, 80), 255)
+    ImageDraw.Draw(img).text((10, 10), "田口 回", font=ImageFont.truetype(
+        "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", 60), fill=0)
+    assert (without_seals(np.asarray(img)) == np.asarray(img)).all()

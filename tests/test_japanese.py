@@ -173,7 +173,8 @@ def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
         "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
     assert fix_remarks("源泉徴収時所得税減税控除済額3,0001円、控除外額0円") == (
         "源泉徴収時所得税減税控除済額3,0001円、控除外額0円")  # a 円 is there: the 1 is no 円
-    assert fix_remarks("前職分 支払金額3,382,5691 社会保険料511,809円") == "前職分 支払金額3,382,569円 社会保険料511,809円"
+    assert fix_remarks("前職分 支払金額3,382,5691 社会保険料511,809円") == (
+        "前職分 支払金額3,382,569円 社会保険料511,809円")
 
 
 
