@@ -14,6 +14,7 @@ from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
 
+from .batch_layouts import LearnedLayouts
 from .fusion import classify
 from .label_fallback import locate, settle
 
@@ -31,6 +32,7 @@ class FallbackScore:
     named_right: int = 0
     filled_blank: int = 0  # blank fields the fallback read a value in
     alone_right: int = 0  # non-blank fields the fallback reads right on every page of the form, registered or not
+    with_learned: int = 0  # pages read with the layout an earlier page of the batch showed (classify/batch_layouts)
     misses: list[str] = field(default_factory=list)
 
 
@@ -52,6 +54,7 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
     second = second_reader(engine)
     tiers = {k: c.tier for k, c in contract_forms()[t.form].fields.items()}
     score = FallbackScore()
+    learned = LearnedLayouts()  # the run's pages are one batch of one layout
     for s in range(seed, seed + pages):
         sample = generate(t, s)
         gray = to_working(np.asarray(sample.image.convert("RGB")))
@@ -59,7 +62,14 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
         fallback = c.form == t.form and c.registered is None
         fb = locate(gray, t.form, c.rotation, engine, exclude_layout=t.layout,
                     second=second) if c.form == t.form else None
-        alone = settle(_read(fb.pending, engine, second), fb) if fb is not None else {}
+        alone: dict[str, FieldResult] = {}
+        if fb is not None:  # as Extractor.read: a poor page may be read with a clean page's layout
+            own = _read(fb.pending, engine, second)
+            alone = learned.better_reading(gray, fb, own, lambda p: _read(p, engine, second))
+            score.with_learned += alone is not own
+            if alone is own:
+                learned.learn(gray, fb)
+            alone = settle(alone, fb)
         registered = c.registered is not None and c.form == t.form
         got = _read({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,
                     second) if registered else alone

@@ -68,7 +68,7 @@ def bench_fallback(
 
     table = Table("held-out layout", "pages", "non-blank fields", "right", "core fields right", "located",
                   "to fallback", "other layout", "right on fallback", "fallback on every page", "blank filled",
-                  "s/page")
+                  "read with a learned layout", "s/page")
     lost: list[str] = []
     for lid in layout or HELD_OUT:
         t0 = time.perf_counter()
@@ -77,7 +77,7 @@ def bench_fallback(
                       f"{r.core_right / max(1, r.core_total):.1%} of {r.core_total}",
                       f"{r.located / max(1, r.total):.1%}", f"{r.named}/{pages}", f"{r.misregistered}/{pages}",
                       f"{r.named_right / max(1, r.named_total):.1%}",
-                      f"{r.alone_right / max(1, r.total):.1%}", str(r.filled_blank),
+                      f"{r.alone_right / max(1, r.total):.1%}", str(r.filled_blank), f"{r.with_learned}/{pages}",
                       f"{(time.perf_counter() - t0) / pages:.1f}")
         lost += [f"{lid} {miss}" for miss in r.misses]
         for miss in r.misses[:8]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.classify import classify
+from yomitori.classify.batch_layouts import LearnedLayouts
 from yomitori.classify.label_fallback import Fallback, locate, settle
 from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
@@ -89,10 +90,11 @@ class Extractor:
         self.layouts = list(layouts) if layouts is not None else list(templates().values())
         self.keep_images = keep_images
         self.second = second_reader(self.engine) if second == "auto" else second
+        self.learned = LearnedLayouts()  # layouts of this batch's fallback pages, for its poorer pages
 
     def read(self, pages: Sequence[WorkPage]) -> list[PageResult]:
         plans: list[tuple[PageResult, dict[str, Pending]]] = []
-        fallback: dict[int, Fallback] = {}  # results read by the label fallback
+        fallback: dict[int, tuple[Fallback, np.ndarray]] = {}  # results read by the label fallback, their pages
         for p in pages:
             c = classify(p.gray, self.layouts, engine=self.engine)  # one recognizer per process, titles too
             result = PageResult(p.source, [p.number], c.form, c.layout, c.confidence)
@@ -108,7 +110,7 @@ class Extractor:
                 fb = locate(p.gray, c.form, c.rotation, self.engine, second=self.second)
                 if fb is not None:
                     result.rotation, pending = c.rotation, fb.pending
-                    fallback[id(result)] = fb
+                    fallback[id(result)] = fb, p.gray
             plans.append((result, pending))
         lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
         readings, seconds = recognize_lines(lines, self.engine, self.second)
@@ -121,9 +123,19 @@ class Extractor:
             if result.form not in (UNKNOWN_FORM, ERROR_FORM):
                 result.findings = apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
-                result.fields = settle(result.fields, fallback[id(result)])  # after the gate: never passed
+                fb, gray = fallback[id(result)]
+                own = result.fields
+                result.fields = self.learned.better_reading(gray, fb, own, self._read_planned)
+                if result.fields is own:
+                    self.learned.learn(gray, fb)
+                result.fields = settle(result.fields, fb)  # after the gate: never passed
                 result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
+
+
+    def _read_planned(self, pending: dict[str, Pending]) -> dict[str, FieldResult]:
+        lines = [line for pend in pending.values() for line in pend.lines]
+        return read_fields(pending, *recognize_lines(lines, self.engine, self.second))
 
 
 def recognize_lines(lines: Sequence[Line], engine: RecognitionEngine,
