@@ -65,15 +65,19 @@ class LearnedLayouts:
         kept.append(Learned(draft, grown))
         del kept[:-LEARNED_PER_FORM]
 
-    def candidates(self, fb: Fallback) -> list[Learned]:
-        """The learned drafts of the page's form that place many more fields than its own labels did."""
-        return [d for d in self.drafts.get(fb.draft.form, []) if len(fb.pending) < WEAK * len(d.draft.fields)]
+    def candidates(self, gray: np.ndarray, fb: Fallback) -> list[Learned]:
+        """The learned drafts of the page's form, for a fax (its labels are the least legible) or where they place
+        many more fields than its own labels did."""
+        learned = self.drafts.get(fb.draft.form, [])
+        if learned and is_bilevel(gray):
+            return learned
+        return [d for d in learned if len(fb.pending) < WEAK * len(d.draft.fields)]
 
     def better_reading(self, gray: np.ndarray, fb: Fallback, own: dict[str, FieldResult],
                        read: Callable[[dict[str, Pending]], dict[str, FieldResult]]) -> dict[str, FieldResult]:
         """The page's own fallback reading, or its reading with a learned draft where that one is surer."""
         best, best_score = own, sure_values(own)
-        candidates = self.candidates(fb)
+        candidates = self.candidates(gray, fb)
         corners = find_frame(gray) if candidates else None
         for learned in candidates if corners is not None else ():
             placed = fit(gray, learned.draft, corners)
