@@ -256,3 +256,15 @@ def test_a_stamp_over_the_frame_does_not_pull_its_side_out():
     assert np.abs(corners - true).max() < 0.5 * PX_PER_MM, (corners, true)
     registered = fit(stamped, t, corners).warp(stamped)
     assert rule_agreement(registered) > 0.9
+
+
+def test_the_title_is_looked_for_when_the_forms_together_have_a_tenth_of_the_cnns_probability():
+    # A blurred upside-down printout of a new layout: its own form 0.08, another form's 0.03, unknown 0.89. The
+    # title found by detection then names the form; a non-form page (forms ≤ 0.03 together) pays no detection.
+    from yomitori.classify.fusion import _cnn_sees_a_form
+
+    blurred = CNNVote({"kyuyo_shiharai_hokokusho/payroll_print": 0.083, "idou_todokede/municipal_c": 0.026,
+                       "unknown": 0.891}, 2, 0.9)
+    letter = CNNVote({"kyuyo_shiharai_hokokusho/national": 0.02, "idou_todokede/municipal_a": 0.01,
+                      "unknown": 0.97}, 0, 0.9)
+    assert _cnn_sees_a_form(blurred) and not _cnn_sees_a_form(letter)
