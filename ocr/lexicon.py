@@ -65,13 +65,17 @@ _YEN_READ_ONE = re.compile(r"(?<=\d[,，]\d{3})1(?![\d円])|(?<=\d[.．]\d{3})1(
 LONG_PHRASE = 10
 
 
+# The 定額減税 note's last amount, 0円, with its 円 read as 1: no amount is written with a leading 0.
+_ZERO_YEN_READ_ONE = re.compile(r"(?<=額)0[1l](?=$|\s|、)")
+
+
 def fix_remarks(text: str, confidences: Sequence[float] = ()) -> str:
     """源泉徴收時听得税減税… → 源泉徴収時所得税減税…: a set phrase with up to one letter in six misread."""
     sure = _sure_positions(text, confidences)
     long = [p for p in REMARK_PHRASES if len(p) >= LONG_PHRASE]
     text = _fix_words(text, long, set(), lambda n: max(1, n // 6))
     text = _fix_words(text, [p for p in REMARK_PHRASES if p not in long], sure, lambda n: max(1, n // 6))
-    text = yen_commas(_YEN_READ_ONE.sub("円", text))
+    text = yen_commas(_ZERO_YEN_READ_ONE.sub("0円", _YEN_READ_ONE.sub("円", text)))
     return _BEFORE_EXCLUDED.sub("、", text)
 
 
@@ -264,8 +268,9 @@ _STRAY = re.compile(r"[:;|!?_~^<>{}\[\]\\]")
 _CHOME_WITHOUT_NUMBER = re.compile(r"(?<![\d一二三四五六七八九十])丁目")
 # 給与の支払期間 as the 総括表 asks for it: 1月分から12月分まで (月分か512月分 lost a letter).
 _PAYROLL_PERIOD = re.compile(r"\d{1,2}月分から\d{1,2}月分(まで)?")
-# A Latin letter between two digits of a lot number is a broken 丁目 or 番 (1丁目18 read 15H118).
-_LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)")
+# A Latin letter between two digits of a lot number is a broken 丁目 or 番 (1丁目18 read 15H118); so is a 丁 after
+# a block number without its 目 (2丁目13番 read 2丁113番).
+_LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)|(?<=\d)丁(?!目)")
 
 
 def plausibility(key: str, text: str) -> int:

@@ -173,6 +173,8 @@ def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
         "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
     assert fix_remarks("源泉徴収時所得税減税控除済額3,0001円、控除外額0円") == (
         "源泉徴収時所得税減税控除済額3,0001円、控除外額0円")  # a 円 is there: the 1 is no 円
+    assert fix_remarks("源泉徴収時所得税減税控除済額30,000円、控除外額01") == (
+        "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
     assert fix_remarks("前職分 支払金額3,382,5691 社会保険料511,809円") == (
         "前職分 支払金額3,382,569円 社会保険料511,809円")
 
@@ -247,3 +249,10 @@ def test_a_name_read_with_an_old_form_shows_the_common_form_and_still_goes_to_re
     assert result.review and result.reasons == ["異体字の可能性: 増"]
     # A letter whose variants are not flagged is left as read: changing it would be silent.
     assert _normalized(field, "代表 廣瀨 彩乃", 0.99, (0.99,) * 7).value == "代表 廣瀨 彩乃"
+
+
+def test_of_two_readings_of_an_address_the_one_with_a_whole_chome_is_likelier():
+    from yomitori.ocr.lexicon import plausibility
+
+    whole, broken = "北海道札幌市中央区南七条西2丁目13番7号", "北海道札幌市中央区南七条西2丁113番7号"
+    assert plausibility("recipient_address", whole) > plausibility("recipient_address", broken)
