@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import cv2
@@ -96,6 +96,10 @@ def plan_field(reg: Registered, f: FieldTemplate) -> Pending:
     if not lines:
         return _decided(_blank(f))
     gaps = [ink_gaps(line) if f.allowed in ("any", "kana") else () for line in lines]
+    if "address" in f.key:  # a letter's width on each line, as a share of it: where 丁目's 目 stands
+        letters = [char_height(line < 200) / line.shape[1] for line in lines]
+        return Pending([Line(img, f.allowed) for img in lines],
+                       lambda rs: _text_result(f, [whole_chome(r, w) for r, w in zip(rs, letters, strict=True)], gaps))
     return Pending([Line(img, f.allowed) for img in lines], lambda rs: _text_result(f, rs, gaps))
 
 
@@ -508,6 +512,41 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
         return result
 
     return Pending([Line(line, "digits")], finish)
+
+
+# What a blurred or faxed 目 of 丁目 is read as: one or two strokes (1, 11, l), a box (口, 日), H; and its 丁.
+_MOKU_PIECES = frozenset("1lI|口日月HＨ")
+_CHO_LOOKALIKES = frozenset("丁TＴJＪ了厂亅")
+MOKU_SLOT = 1.45  # letters centred within this many letter widths after 丁 stand where its 目 does
+
+
+def whole_chome(r: Reading, letter: float) -> Reading:
+    """A block number's 丁 followed by what its 目 was read as (2丁114番 for 2丁目14番, 3丁口28) with 目 put back:
+    the pieces centred where the 目 stands, one letter on from the 丁 (`letter`: a letter's width as a share of
+    the line), the lot number's digits after it. Needs the recognizer's letter positions."""
+    text = r.text
+    if _CHO_LOOKALIKES.isdisjoint(text) or len(r.positions) != len(text) or letter <= 0:
+        return r
+    out, confs, positions, i = [], [], [], 0
+    while i < len(text):
+        out.append(text[i]), confs.append(r.char_confidences[i] if i < len(r.char_confidences) else r.confidence)
+        positions.append(r.positions[i])
+        if text[i] in _CHO_LOOKALIKES and i and text[i - 1].isdigit() and i + 1 < len(text) and text[i + 1] != "目":
+            slot = [j for j in range(i + 1, len(text)) if r.positions[j] - r.positions[i] <= MOKU_SLOT * letter]
+            after = slot[-1] + 1 if slot else i + 1
+            if slot and all(text[j] in _MOKU_PIECES for j in slot) and after < len(text) and text[after].isdigit():
+                out[-1] = "丁"
+                out.append("目"), confs.append(min(confs[-1], *(r.char_confidences[j] for j in slot
+                                                                if j < len(r.char_confidences))))
+                positions.append(r.positions[slot[0]])
+                i = after
+                continue
+        i += 1
+    new = "".join(out)
+    if new == text:
+        return r
+    return replace(r, text=new, char_confidences=tuple(confs), positions=tuple(positions),
+                   alternatives=())
 
 
 def _text_result(f: FieldTemplate, readings: list[Reading], gaps: list[tuple[Gap, ...]]) -> FieldResult:

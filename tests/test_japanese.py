@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from yomitori.ocr.charsets import allowed_chars
+from yomitori.ocr.engine import Reading
 from yomitori.ocr.japanese import ambiguous_variants, fix_address, fix_kana, fix_text
 
 
@@ -256,3 +257,26 @@ def test_of_two_readings_of_an_address_the_one_with_a_whole_chome_is_likelier():
 
     whole, broken = "北海道札幌市中央区南七条西2丁目13番7号", "北海道札幌市中央区南七条西2丁113番7号"
     assert plausibility("recipient_address", whole) > plausibility("recipient_address", broken)
+
+
+def _placed(text: str, centres: list[float]) -> Reading:
+    return Reading(text, 0.9, tuple(0.9 for _ in text), (), tuple(centres))
+
+
+def test_a_chome_whose_me_was_read_as_strokes_or_a_box_gets_its_me_back_where_it_stands():
+    from yomitori.ocr.fields import whole_chome
+
+    # Letters 0.05 of the line wide: 丁 at 0.16, what its 目 was read as about a letter on, the lot number after.
+    assert whole_chome(_placed("栄町3丁口28-15", [0.03, 0.08, 0.12, 0.16, 0.21, 0.25, 0.28, 0.31, 0.34, 0.37]),
+                       0.05).text == "栄町3丁目28-15"
+    assert whole_chome(_placed("馬場1丁114番", [0.03, 0.08, 0.12, 0.16, 0.20, 0.225, 0.25, 0.29]),
+                       0.05).text == "馬場1丁目4番"
+    assert whole_chome(_placed("馬場1丁114番", [0.03, 0.08, 0.12, 0.16, 0.21, 0.25, 0.28, 0.32]),
+                       0.05).text == "馬場1丁目14番"
+    assert whole_chome(_placed("流通2J111番", [0.03, 0.08, 0.12, 0.16, 0.21, 0.25, 0.28, 0.32]),
+                       0.05).text == "流通2丁目11番"
+    # A 丁目 read whole, a 丁 not after a block number, a digit a letter and a half on: left as read.
+    for text, centres in (("馬場1丁目14番", [0.03, 0.08, 0.12, 0.16, 0.21, 0.25, 0.28, 0.32]),
+                          ("丁子屋1番", [0.03, 0.08, 0.12, 0.16, 0.21]),
+                          ("馬場1丁14番", [0.03, 0.08, 0.12, 0.16, 0.25, 0.28, 0.32])):
+        assert whole_chome(_placed(text, centres), 0.05).text == text
