@@ -214,12 +214,15 @@ def without_seals(crop: np.ndarray) -> np.ndarray:
     out = crop
     for k in range(1, n):
         x, y, w, h, area = stats[k]
-        if min(w, h) < SEAL_MM * preprocess.PX_PER_MM or not 0.7 <= w / h <= 1.4:
+        if h < SEAL_MM * preprocess.PX_PER_MM or not 0.6 <= w / h <= 1.6:
             continue
+        # A ring or a box around letters: mostly paper inside. The crop may cut the seal off (it is stamped across
+        # the box's rule), and then its outline is open: it is judged by its height alone.
+        cut = x == 0 or y == 0 or x + w == ink.shape[1] or y + h == ink.shape[0]
         ring = np.pad((labels[y : y + h, x : x + w] == k).astype(np.uint8), 1)
         cv2.floodFill(ring, None, (0, 0), 2)  # the paper around the outline
         filled = np.count_nonzero(ring != 2)  # the outline and everything it encloses
-        if filled == 0 or 1.0 - area / filled < SEAL_HOLE:
+        if not cut and (filled == 0 or 1.0 - area / filled < SEAL_HOLE):
             continue
         beside = ink.copy()
         beside[:, x : x + w] = 0
