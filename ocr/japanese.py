@@ -76,6 +76,12 @@ def yen_commas(text: str) -> str:
     return _SPACE_AT_COMMA.sub("", _YEN_POINT.sub(",", text))
 
 
+# 第一ビル with its 一 read as a hyphen: 第 is an ordinal's, a number follows it.
+_ORDINAL_ONE = re.compile(r"第[-－‐−—―](?=[^\d\-－‐−—―])")
+# 令 read 合 before a year (合和7年4月): 合和 is no word.
+_REIWA = re.compile(r"合和(?=\s*(?:\d|元))")
+
+
 def fix_text(text: str) -> str:
     """Corrections that are right whatever the field: Chinese-only forms, katakana ー, digit hyphens,
     katakana/kanji look-alikes that the neighbours decide, yen amounts' commas."""
@@ -85,6 +91,8 @@ def fix_text(text: str) -> str:
     text = _ONE_AFTER_KANJI.sub("一", text)
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
     text = text.replace("第ニ", "第二")  # an ordinal: 第二ビル
+    text = _ORDINAL_ONE.sub("第一", text)
+    text = _REIWA.sub("令和", text)
     text = yen_commas(text)
     text = _DOT_BETWEEN_KANJI.sub("・", text)
     return _DIGIT_DASH.sub("-", text)
@@ -97,10 +105,14 @@ _ROMAN_TWO = re.compile(rf"(?<=[{_KATAKANA}ー])(?:I1|1I|Il|lI|Ⅱ[IⅠl])(?=\d|
 _SPACE_IN_LOT = re.compile(r"(?<=\d)\s+(?=[番号丁\-])|(?<=[番目\-])\s+(?=\d)")
 
 
+# A room number's 号 read as リ at the end of an address (レジデンス101リ): no katakana word is a lone リ after digits.
+_GO_READ_RI = re.compile(r"(?<=\d)リ$")
+
+
 def fix_address(text: str) -> str:
     """Addresses: 丁目, lot numbers' spaces, a building's II, the place-name ケ and the Japanese forms of old ones."""
     text = _SPACE_IN_LOT.sub("", _CHOME.sub("丁目", text))
-    text = _ROMAN_TWO.sub("II", text)
+    text = _GO_READ_RI.sub("号", _ROMAN_TWO.sub("II", text))
     return _KE_BETWEEN_KANJI.sub("ケ", fix_company_name(text))
 
 

@@ -109,6 +109,8 @@ def fix_payment_type(text: str) -> str:
     bare = _bare(text)
     if len(bare) < 4:
         return text
+    if len(bare) == 4 and bare[0] == "給" and bare[2] == "賞" and bare[1] == bare[3] != "料":
+        return "給与・賞与"  # one letter misread alike twice (給字・賞字): 与 is the only letter both words share
     by_distance: dict[int, list[str]] = {}
     for t in PAYMENT_TYPES:
         known = _bare(t)

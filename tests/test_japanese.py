@@ -280,3 +280,16 @@ def test_a_chome_whose_me_was_read_as_strokes_or_a_box_gets_its_me_back_where_it
                           ("丁子屋1番", [0.03, 0.08, 0.12, 0.16, 0.21]),
                           ("馬場1丁14番", [0.03, 0.08, 0.12, 0.16, 0.25, 0.28, 0.32])):
         assert whole_chome(_placed(text, centres), 0.05).text == text
+
+
+def test_look_alikes_that_their_context_decides():
+    from yomitori.ocr.lexicon import fix_payment_type
+
+    assert fix_address(fix_text("茅ケ崎2丁目2番19号 第-ビル 1F")) == "茅ケ崎2丁目2番19号 第一ビル 1F"
+    assert fix_text("第3-5号") == "第3-5号"  # a number after 第: its hyphen stays
+    assert fix_text("太田工務店 合和7年4月21日退職") == "太田工務店 令和7年4月21日退職"
+    assert fix_text("合和会") == "合和会"
+    assert fix_address("中新宿2丁目24番15号 レジデンス101リ") == "中新宿2丁目24番15号 レジデンス101号"
+    assert fix_address("サンリ") == "サンリ"
+    assert fix_payment_type("給字・賞字") == "給与・賞与"  # 与 misread alike twice
+    assert fix_payment_type("給字・賞与") == "給字・賞与"  # 給与 or 給料: a tie, left as read
