@@ -139,7 +139,9 @@ def _shares_ends(a: str, b: str) -> bool:
 
 
 def fix_municipality(text: str) -> str:
-    """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市, 茅ケ崎市 → 茅ヶ崎市."""
+    """A municipality's name alone (あて先 市区町村): 烏羽市 → 鳥羽市, 茅ケ崎市 → 茅ヶ崎市; no space in it (a hand
+    that spaced its letters widely: 三 浦 市)."""
+    text = re.sub(r"\s+", "", text)
     if len(text) < 3 or text in municipalities():
         return text
     spelt = next((m for m in _municipalities_by_suffix(text[-1]) if _same_ke(m) == _same_ke(text)), None)

@@ -103,6 +103,7 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     assert fix_place_names("三重県松阪市上庄町2032-11") == "三重県松阪市上ノ庄町2032-11"
     assert fix_municipality("烏羽市") == "鳥羽市"
     assert fix_municipality("福岡市") == "福岡市"
+    assert fix_municipality("三 浦 市") == "三浦市"  # letters written far apart
     assert fix_entity_words("社会福社法人明和会") == "社会福祉法人明和会"
     assert fix_entity_words("久保税理上事務所") == "久保税理士事務所"
     assert fix_entity_words("マンション管理士") == "マンション管理士"  # three letters: too short to judge
