@@ -73,6 +73,14 @@ class LearnedLayouts:
             return learned
         return [d for d in learned if len(fb.pending) < WEAK * len(d.draft.fields)]
 
+    def read_page(self, gray: np.ndarray, fb: Fallback, own: dict[str, FieldResult],
+                  read: Callable[[dict[str, Pending]], dict[str, FieldResult]]) -> dict[str, FieldResult]:
+        """The page's reading (`better_reading`); a page that kept its own reading is learned from."""
+        fields = self.better_reading(gray, fb, own, read)
+        if fields is own:
+            self.learn(gray, fb)
+        return fields
+
     def better_reading(self, gray: np.ndarray, fb: Fallback, own: dict[str, FieldResult],
                        read: Callable[[dict[str, Pending]], dict[str, FieldResult]]) -> dict[str, FieldResult]:
         """The page's own fallback reading, or its reading with a learned draft where that one is surer."""
@@ -97,10 +105,7 @@ def sure_values(fields: dict[str, FieldResult]) -> int:
 
 def _dropped_out(reg: Registered, printed: np.ndarray) -> Registered:
     """The registered page's writing: its ink where the learned page printed nothing."""
-    h, w = reg.gray.shape
-    blank = np.zeros((h, w), bool)
-    ph, pw = min(h, printed.shape[0]), min(w, printed.shape[1])
-    blank[:ph, :pw] = printed[:ph, :pw]
+    blank = _union(np.zeros(reg.gray.shape, bool), printed)
     reg.ink = ink_mask(reg.gray) & ~blank  # type: ignore[misc]  # cached properties, set as the fallback does
     reg.faint_ink = ink_mask(reg.gray, FAINT_INK) & ~blank  # type: ignore[misc]
     return reg

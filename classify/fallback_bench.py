@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from yomitori.bench import is_blank
-from yomitori.extract import read_fields, recognize_lines, second_reader
+from yomitori.extract import read_planned, second_reader
 from yomitori.forms_templates import contract_forms, templates
-from yomitori.ocr.engine import RecognitionEngine, get_engine
-from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.engine import get_engine
+from yomitori.ocr.fields import FieldResult, plan_field
 from yomitori.ocr.preprocess import to_working
 from yomitori.synth.generate import generate
 
@@ -36,12 +36,6 @@ class FallbackScore:
     misses: list[str] = field(default_factory=list)
 
 
-def _read(pending: dict[str, Pending], engine: RecognitionEngine,
-          second: RecognitionEngine | None) -> dict[str, FieldResult]:
-    """What the pipeline (yomitori.extract) does with a page's planned fields: both readers, names fitted."""
-    return read_fields(pending, *recognize_lines([ln for p in pending.values() for ln in p.lines], engine, second))
-
-
 def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
     """Generated pages of `layout_id`, classified and read with that layout's template and labels removed,
     as `yomitori extract` reads them (both readers).
@@ -64,15 +58,13 @@ def run(layout_id: str, pages: int, seed: int) -> FallbackScore:
                     second=second) if c.form == t.form else None
         alone: dict[str, FieldResult] = {}
         if fb is not None:  # as Extractor.read: a poor page may be read with a clean page's layout
-            own = _read(fb.pending, engine, second)
-            alone = learned.better_reading(gray, fb, own, lambda p: _read(p, engine, second))
+            own = read_planned(fb.pending, engine, second)
+            alone = learned.read_page(gray, fb, own, lambda p: read_planned(p, engine, second))
             score.with_learned += alone is not own
-            if alone is own:
-                learned.learn(gray, fb)
             alone = settle(alone, fb)
         registered = c.registered is not None and c.form == t.form
-        got = _read({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,
-                    second) if registered else alone
+        got = read_planned({f.key: plan_field(c.registered, f) for f in c.registered.template.fields}, engine,
+                           second) if registered else alone
         score.named += fallback
         score.misregistered += registered
         if c.registered is not None:

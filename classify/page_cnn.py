@@ -16,6 +16,7 @@ import numpy as np
 
 from yomitori.forms_templates.contract import UNKNOWN_FORM
 from yomitori.models.page_classifier import PageModel, verified_model
+from yomitori.ocr.preprocess import ink_darkness
 
 INPUT_SIZE = 160  # pixels per side; the page is letterboxed to a square so rotating it is exact
 
@@ -25,8 +26,7 @@ def page_tensor(gray: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     h, w = gray.shape[:2]
     scale = size / max(h, w)
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    paper = max(float(np.percentile(small, 90)), 1.0)  # off-white paper and dark scans alike
-    ink = np.clip(1.0 - small.astype(np.float32) / paper, 0.0, 1.0)
+    ink = ink_darkness(small)
     out = np.zeros((size, size), dtype=np.float32)
     y0, x0 = (size - ink.shape[0]) // 2, (size - ink.shape[1]) // 2
     out[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink

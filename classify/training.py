@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import numpy as np
 from .training_data import NO_ORIENTATION, TrainingSet
 
 
-def _torch():
+def torch_or_explain():
+    """PyTorch, or a MissingDependency that says how to install it (training only; inference is onnxruntime)."""
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -31,7 +33,7 @@ def _torch():
 
 def build_model(n_classes: int):
     """Five stride-2 convolutions, a 5×5 spatial summary (where the boxes are matters), two heads."""
-    torch = _torch()
+    torch = torch_or_explain()
     nn = torch.nn
 
     def block(cin: int, cout: int) -> list:
@@ -69,7 +71,7 @@ def _rotated(x: np.ndarray, k: np.ndarray) -> np.ndarray:
 def train(data: TrainingSet, *, seed: int, epochs: int = 12, batch: int = 32, lr: float = 3e-3,
           val_share: float = 0.15, threads: int = 2) -> tuple[object, History]:
     """Train on `data` (a share kept aside for validation); returns the model (eval mode) and its history."""
-    torch = _torch()
+    torch = torch_or_explain()
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
@@ -116,7 +118,7 @@ def train(data: TrainingSet, *, seed: int, epochs: int = 12, batch: int = 32, lr
 
 def evaluate(model, data: TrainingSet, idx: np.ndarray, seed: int) -> tuple[float, float | None]:
     """Class accuracy and orientation accuracy (form pages) on `idx`, each page in a random quarter turn."""
-    torch = _torch()
+    torch = torch_or_explain()
     k = np.random.default_rng(seed + 1).integers(0, 4, len(idx))
     with torch.no_grad():
         x = torch.from_numpy(_rotated(data.x[idx], k).astype(np.float32) / 255.0)[:, None]
@@ -129,17 +131,25 @@ def evaluate(model, data: TrainingSet, idx: np.ndarray, seed: int) -> tuple[floa
 
 def export_onnx(model, data: TrainingSet, out: Path, meta: dict[str, object]) -> str:
     """Write the ONNX file and its .json metadata; returns the file's SHA-256."""
-    torch = _torch()
+    size = data.x.shape[1]
+    return write_onnx(model, out, size=size, inputs="page", outputs=("classes", "orientation"),
+                      head={"classes": data.classes, "size": size}, meta=meta)
+
+
+def write_onnx(model, out: Path, *, size: int, inputs: str, outputs: Sequence[str], head: dict[str, object],
+               meta: dict[str, object]) -> str:
+    """Export a network of one size×size channel (any batch size) to ONNX, and beside it a .json of `head`, the
+    file's SHA-256 and `meta`; returns the SHA-256. Shared by the page CNN and the variant-letter CNN."""
+    torch = torch_or_explain()
     from yomitori.models.page_classifier import sha256_of
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    size = data.x.shape[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(model, (torch.zeros(1, 1, size, size),), str(out), dynamo=False, opset_version=17,
-                          input_names=["page"], output_names=["classes", "orientation"],
-                          dynamic_axes={"page": {0: "n"}, "classes": {0: "n"}, "orientation": {0: "n"}})
+                          input_names=[inputs], output_names=list(outputs),
+                          dynamic_axes={name: {0: "n"} for name in (inputs, *outputs)})
     digest = sha256_of(out)
-    meta = {"classes": data.classes, "size": size, "sha256": digest, **meta}
+    meta = {**head, "sha256": digest, **meta}
     out.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return digest

@@ -211,7 +211,7 @@ def without_seals(crop: np.ndarray) -> np.ndarray:
     ink = (crop < 200).astype(np.uint8)
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # a fax's gaps in the ring
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    out = crop
+    out, parts = crop, None
     for k in range(1, n):
         x, y, w, h, area = stats[k]
         if h < SEAL_MM * preprocess.PX_PER_MM or not 0.6 <= w / h <= 1.6:
@@ -231,9 +231,10 @@ def without_seals(crop: np.ndarray) -> np.ndarray:
             continue
         whole = np.zeros(ink.shape, bool)
         whole[y : y + h, x : x + w] = True
-        _, part_labels = cv2.connectedComponents(ink, connectivity=8)
-        outside = np.unique(part_labels[~whole & (ink > 0)])
-        drop = (ink > 0) & whole & ~np.isin(part_labels, outside)
+        if parts is None:  # the unclosed ink's pieces: a name letter touching the seal's box is no part of it
+            parts = cv2.connectedComponents(ink, connectivity=8)[1]
+        outside = np.unique(parts[~whole & (ink > 0)])
+        drop = (ink > 0) & whole & ~np.isin(parts, outside)
         drop = cv2.dilate(drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & whole  # stroke edges
         out = np.where(drop, 255, out).astype(np.uint8)
     return out

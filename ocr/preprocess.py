@@ -103,6 +103,12 @@ def to_working(rgb: np.ndarray) -> np.ndarray:
     return drop_red(rgb) if rgb.ndim == 3 else rgb
 
 
+def ink_darkness(gray: np.ndarray) -> np.ndarray:
+    """Each pixel's darkness in [0, 1] relative to the image's own paper tone (paper 0): the networks' input."""
+    paper = max(float(np.percentile(gray, 90)), 1.0)  # off-white paper and dark scans alike
+    return np.clip(1.0 - gray.astype(np.float32) / paper, 0.0, 1.0)
+
+
 def ink_mask(gray: np.ndarray, darkness: tuple[float, int] = INK) -> np.ndarray:
     """Dark pixels relative to this page's paper, robust to off-white paper and faint scans: darker than
     `darkness` = (share of the paper's brightness, absolute cap)."""

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from .engine import Reading
+from .preprocess import ink_darkness
 
 # common form → the variant the recognizers read as it
 PAIRS = {"崎": "﨑", "吉": "𠮷", "濱": "濵", "高": "髙", "恵": "惠"}
@@ -34,8 +35,7 @@ def letter_crop(line: np.ndarray, centre: float) -> np.ndarray | None:
     """The letter centred at `centre` (a fraction of the line's width) as CROP×CROP ink darkness in [0, 1],
     scaled by the height of the ink around it; None where there is no ink there."""
     h, w = line.shape[:2]
-    paper = max(float(np.percentile(line, 90)), 1.0)
-    ink = np.clip(1.0 - line.astype(np.float32) / paper, 0.0, 1.0)
+    ink = ink_darkness(line)
     cx = centre * w
     x0, x1 = max(0, int(cx - h / 2)), min(w, int(cx + h / 2) + 1)
     rows = np.flatnonzero((ink[:, x0:x1] > INK).any(axis=1))

@@ -11,10 +11,8 @@ measure how it carries to letter shapes it was not trained on. Reproducible by s
 from __future__ import annotations
 
 import io
-import json
 import random
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from yomitori.classify.training import torch_or_explain, write_onnx
 from yomitori.synth.fonts import Font, covers, fonts, pil_font
 
 from .variant_letters import CLASSES, CROP, PAIRS, letter_crop
@@ -128,14 +127,8 @@ def build_letter_set(per_class: int, seed: int, *, held_out: bool = False) -> Le
     return LetterSet(np.stack(xs).astype(np.float32), np.array(ys), names)
 
 
-def _torch():
-    from yomitori.classify.training import _torch as torch_or_explain
-
-    return torch_or_explain()
-
-
 def build_model():
-    torch = _torch()
+    torch = torch_or_explain()
     nn = torch.nn
 
     def block(cin: int, cout: int) -> list:
@@ -149,7 +142,7 @@ def build_model():
 def train(data: LetterSet, *, seed: int, epochs: int = 10, batch: int = 64, lr: float = 2e-3,
           threads: int = 2) -> tuple[object, list[float]]:
     """The trained network and its mean training loss per epoch."""
-    torch = _torch()
+    torch = torch_or_explain()
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
@@ -179,7 +172,7 @@ def train(data: LetterSet, *, seed: int, epochs: int = 10, batch: int = 64, lr: 
 
 def pair_accuracy(model, data: LetterSet) -> dict[str, float]:
     """Per pair (崎﨑 …), the share of crops the network puts on the right side of their pair."""
-    torch = _torch()
+    torch = torch_or_explain()
     with torch.no_grad():
         logits = model(torch.from_numpy(data.x[:, None])).numpy()
     out = {}
@@ -194,19 +187,8 @@ def pair_accuracy(model, data: LetterSet) -> dict[str, float]:
 
 def export_onnx(model, out: Path, meta: dict[str, object]) -> str:
     """Write the ONNX file and its .json metadata; returns the file's SHA-256."""
-    torch = _torch()
-    from yomitori.models.page_classifier import sha256_of
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 1, CROP, CROP),), str(out), dynamo=False, opset_version=17,
-                          input_names=["letter"], output_names=["logits"],
-                          dynamic_axes={"letter": {0: "n"}, "logits": {0: "n"}})
-    digest = sha256_of(out)
-    meta = {"classes": list(CLASSES), "crop": CROP, "sha256": digest, **meta}
-    out.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return digest
+    return write_onnx(model, out, size=CROP, inputs="letter", outputs=("logits",),
+                      head={"classes": list(CLASSES), "crop": CROP}, meta=meta)
 
 
 def run_training(*, seed: int, per_class: int, epochs: int) -> tuple[object, dict[str, object]]:

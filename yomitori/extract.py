@@ -124,18 +124,19 @@ class Extractor:
                 result.findings = apply_gate(result.form, result.fields, registration=result.registration)
             if id(result) in fallback:
                 fb, gray = fallback[id(result)]
-                own = result.fields
-                result.fields = self.learned.better_reading(gray, fb, own, self._read_planned)
-                if result.fields is own:
-                    self.learned.learn(gray, fb)
+                result.fields = self.learned.read_page(
+                    gray, fb, result.fields, lambda pending: read_planned(pending, self.engine, self.second))
                 result.fields = settle(result.fields, fb)  # after the gate: never passed
                 result.findings = None  # settling may change values: they are validated afresh
         return [r for r, _ in plans]
 
 
-    def _read_planned(self, pending: dict[str, Pending]) -> dict[str, FieldResult]:
-        lines = [line for pend in pending.values() for line in pend.lines]
-        return read_fields(pending, *recognize_lines(lines, self.engine, self.second))
+
+def read_planned(pending: dict[str, Pending], engine: RecognitionEngine,
+                 second: RecognitionEngine | None) -> dict[str, FieldResult]:
+    """Planned fields read as the pipeline reads them: every line by both readers, then `read_fields`."""
+    lines = [line for pend in pending.values() for line in pend.lines]
+    return read_fields(pending, *recognize_lines(lines, engine, second))
 
 
 def recognize_lines(lines: Sequence[Line], engine: RecognitionEngine,
