@@ -108,6 +108,7 @@ def _dropped_out(reg: Registered, printed: np.ndarray) -> Registered:
     blank = _union(np.zeros(reg.gray.shape, bool), printed)
     reg.ink = ink_mask(reg.gray) & ~blank  # type: ignore[misc]  # cached properties, set as the fallback does
     reg.faint_ink = ink_mask(reg.gray, FAINT_INK) & ~blank  # type: ignore[misc]
+    reg.light_ink = reg.faint_ink  # type: ignore[misc]
     return reg
 
 

@@ -713,6 +713,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
     # light ink here is the rules and labels that no blank form was subtracted for (a divider read as 1).
     faint = ink_mask(page, FAINT_INK) & ~ruled
     reg.faint_ink = faint & cv2.dilate(written.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)  # type: ignore[misc]
+    reg.light_ink = reg.faint_ink  # type: ignore[misc]
     legend = {m.group(1) for d in lines for m in _ERA_LEGEND.finditer(unicodedata.normalize("NFKC", d.text))}
     era_numbers = len(legend) >= 2
     result = Fallback(draft, reg, found, all_cells, era_numbers, lines)

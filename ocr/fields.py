@@ -193,7 +193,21 @@ def _clean_crop(reg: Registered, box: Box) -> np.ndarray:
     x0, y0, x1, y1 = _px(box, INSET_MM)
     ink = reg.ink[y0:y1, x0:x1]
     keep = cv2.dilate(ink.astype(np.uint8), grow_kernel(KEEP_MM)).astype(bool) | reg.faint_ink[y0:y1, x0:x1]
+    keep = _joined(keep, reg.light_ink[y0:y1, x0:x1])
     return np.where(keep, reg.gray[y0:y1, x0:x1], 255).astype(np.uint8)
+
+
+def _joined(keep: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """`keep` grown over the light pixels connected to it (hysteresis): a stroke too light for the ink mask
+    stays when it belongs to a letter the mask found."""
+    grown = keep | light
+    n, labels = cv2.connectedComponents(grown.view(np.uint8), connectivity=8)
+    if n <= 1:
+        return keep
+    joined = np.zeros(n, bool)
+    joined[labels[keep]] = True
+    joined[0] = False
+    return joined[labels] & grown
 
 
 # A seal the scan kept black (a fax, a grayscale scan: red dropout cannot see it) beside a name: a ring or a square

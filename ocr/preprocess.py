@@ -36,6 +36,7 @@ DROPOUT_MM = 0.375  # form dropout tolerance: how far off its place printed matt
 SPECK_MM2 = 0.09  # ink blobs smaller than this are dust, not writing
 INK = (0.62, 170)  # ink: darker than this share of the paper's brightness, and than this gray (see ink_mask)
 FAINT_INK = (0.72, 185)  # light strokes a field crop keeps beside the ink (see Registered.faint_ink)
+LIGHT_INK = (0.9, 225)  # lighter still: kept only where it joins kept ink (see Registered.light_ink)
 
 
 def mm_px(mm: float) -> int:
@@ -73,6 +74,13 @@ class Registered:
         """Filled-in ink including strokes too light for `ink`: a thin Mincho hyphen after JPEG is ~160 on
         248 paper, and a field crop made only of `ink` lost it (0742-55-1248 read as 0742551248)."""
         return filled_ink(self.gray, self.template, FAINT_INK)
+
+    @cached_property
+    def light_ink(self) -> np.ndarray:
+        """Barely darker than paper, the blank form's printed matter excluded: a blurred Mincho letter's
+        horizontal strokes (185–205 on 233 paper) between its dark verticals. A crop keeps such pixels only where
+        they join the ink it keeps; on their own they are shading, JPEG ringing, a label's remnant."""
+        return ink_mask(self.gray, LIGHT_INK) & ~reference(self.template)[2]
 
 
 def drop_red(rgb: np.ndarray) -> np.ndarray:

@@ -226,6 +226,29 @@ def test_a_hyphen_too_light_for_the_ink_threshold_is_still_read(extractor):
     assert plan.finish(readings).value == "0742-55-1248"
 
 
+def test_a_blurred_mincho_name_keeps_the_light_strokes_of_its_letters(extractor):
+    """A slightly blurred 300-dpi scan of small Mincho print leaves its thin horizontal strokes at 185–210 on
+    233 paper, lighter than the faint-ink mask: the crop lost them and 田中 三郎 was read 川中 郎."""
+    import cv2
+    from PIL import Image, ImageDraw, ImageFont
+
+    from yomitori.ocr.fields import plan_field
+    from yomitori.ocr.preprocess import PX_PER_MM, Registered, reference
+
+    t = templates()["idou_todokede/municipal_c"]
+    f = t.field("employee_name")
+    blank = (reference(t)[0] * (233 / 255)).astype(np.uint8)  # off-white paper
+    up = 300 / 25.4 / PX_PER_MM  # drawn and blurred as a 300-dpi scanner sees it, then brought to working size
+    page = Image.fromarray(cv2.resize(blank, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR))
+    font = ImageFont.truetype("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf", int(3 * PX_PER_MM * up))
+    at = (int((f.box[0] + 3) * PX_PER_MM * up), int((f.box[1] + 5) * PX_PER_MM * up))
+    ImageDraw.Draw(page).text(at, "田中\u3000三郎", font=font, fill=30)
+    scan = cv2.resize(cv2.GaussianBlur(np.asarray(page), (0, 0), 1.1), blank.shape[::-1], interpolation=cv2.INTER_AREA)
+    plan = plan_field(Registered(t, scan, 0, 1.0), f)
+    readings = extractor.engine.recognize([ln.image for ln in plan.lines], [ln.charset for ln in plan.lines])
+    assert plan.finish(readings).value == "田中 三郎"
+
+
 def test_when_the_readers_disagree_a_known_town_or_payment_type_beats_a_surer_broken_reading():
     from yomitori.extract import _better
     from yomitori.ocr.fields import FieldResult
