@@ -101,6 +101,8 @@ def fix_text(text: str) -> str:
 # A building's Roman numeral after its katakana name, II read as I1 (ハイツII 505 → ハイツI1 505): a Latin I beside a
 # digit is never a lot or room number. Read as the numeral Ⅱ and its second stroke again (コートⅡI 712号室), it is II.
 _ROMAN_TWO = re.compile(rf"(?<=[{_KATAKANA}ー])(?:I1|1I|Il|lI|Ⅱ[IⅠl])(?=\d|\s|$)")
+# Read as 11 against a three-digit room number (ヴィラII803号 → ヴィラ11803号): a room number has at most four digits.
+_ROMAN_TWO_READ_ELEVEN = re.compile(rf"(?<=[{_KATAKANA}ー])11(?=\d{{3}}(?:号|\s|$))")
 # No space inside a lot number: 11 番10号, 2- 18-18 (a gap the recognizer read between two of its glyphs).
 _SPACE_IN_LOT = re.compile(r"(?<=\d)\s+(?=[番号丁\-])|(?<=[番目\-])\s+(?=\d)")
 
@@ -112,7 +114,7 @@ _GO_READ_RI = re.compile(r"(?<=\d)リ$")
 def fix_address(text: str) -> str:
     """Addresses: 丁目, lot numbers' spaces, a building's II, the place-name ケ and the Japanese forms of old ones."""
     text = _SPACE_IN_LOT.sub("", _CHOME.sub("丁目", text))
-    text = _GO_READ_RI.sub("号", _ROMAN_TWO.sub("II", text))
+    text = _GO_READ_RI.sub("号", _ROMAN_TWO_READ_ELEVEN.sub("II", _ROMAN_TWO.sub("II", text)))
     return _KE_BETWEEN_KANJI.sub("ケ", fix_company_name(text))
 
 

@@ -45,6 +45,10 @@ def test_fix_text(read, fixed):
      ("西巣鴨2丁目11 番10号", "西巣鴨2丁目11番10号"), ("末広町2- 18-18", "末広町2-18-18"),
      ("定塚1番地 ヴィラI1308", "定塚1番地 ヴィラII308"), ("パークハイツ1105号室", "パークハイツ1105号室"),
      ("沢新1834番地 コートⅡI 712号室", "沢新1834番地 コートII 712号室"),
+     # II read 11 before a three-digit room (a room number has at most four digits); a four-digit room stays
+     ("与次郎3丁目4番22号 ヴィラ11803号", "与次郎3丁目4番22号 ヴィラII803号"),
+     ("畑沢1丁目 コート11209", "畑沢1丁目 コートII209"),
+     ("コーポ1103号", "コーポ1103号"), ("ハイツ11 803号", "ハイツ11 803号"), ("本町ビル11階", "本町ビル11階"),
      ("霞町1番2号 ハイム 305", "霞町1番2号 ハイム 305")],
 )
 def test_chome(read, fixed):
@@ -294,3 +298,20 @@ def test_look_alikes_that_their_context_decides():
     assert fix_address("サンリ") == "サンリ"
     assert fix_payment_type("給字・賞字") == "給与・賞与"  # 与 misread alike twice
     assert fix_payment_type("給字・賞与") == "給字・賞与"  # 給与 or 給料: a tie, left as read
+
+
+def test_a_half_width_space_between_close_set_digits_is_a_word_space():
+    """第2 410号室 printed with half-width digits: the space leaves 1.2 character heights, under the 1.4 that
+    digits in general need (handwriting spaces its digits widely); a narrow 1 beside its neighbour is no space."""
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.fields import Gap, _text_result
+
+    field = templates()["idou_todokede/municipal_b"].field("address_jan1")
+    text = "ハイム第2410号室"
+    positions = (0.057, 0.17, 0.284, 0.375, 0.466, 0.625, 0.693, 0.739, 0.83, 0.92)
+    reading = Reading(text, 0.9, (0.99,) * len(text), positions=positions)
+    assert _text_result(field, [reading], [(Gap(0.494, 0.609, 1.22),)]).value == "ハイム第2 410号室"
+    text = "浜中町1848-25"
+    positions = (0.052, 0.156, 0.26, 0.365, 0.448, 0.552, 0.656, 0.76, 0.865, 0.948)
+    reading = Reading(text, 0.9, (0.99,) * len(text), positions=positions)
+    assert _text_result(field, [reading], [(Gap(0.374, 0.436, 0.81),)]).value == "浜中町1848-25"
