@@ -458,3 +458,14 @@ def test_every_rule_reads_contract_keys() -> None:
         for r in rules_for(form):
             # "tax_year" stands for the year in use, printed or given (the 異動届 prints none).
             assert r.reads <= set(contract_forms()[form].fields) | {"tax_year"}, (form, r.name)
+
+
+@pytest.mark.parametrize(("address", "flagged"), [
+    ("福岡県福津市光陽台南丁目2番12号", True),  # 南2丁目 with its number lost
+    ("福岡県福津市光陽台南2丁目2番12号", False),
+    ("東京都中央区日本橋二丁目1番1号", False),  # kanji numerals
+    ("北海道札幌市中央区北一条西十丁目", False),
+])
+def test_chome_needs_its_number(address: str, flagged: bool) -> None:
+    found = rules(D, {"address_after": address})
+    assert ("chome_without_number" in found) == flagged, found

@@ -40,6 +40,8 @@ _PLAUSIBLE_AMOUNT_DEFAULT = 1_000_000_000
 # Per-person counts on a 明細書 are small; an employer's head counts are not.
 _PLAUSIBLE_COUNT = {HOKOKUSHO: 20, SOUKATSU: 500_000, IDOU: 1_000}
 _POSTAL = re.compile(r"[0-9]{3}-[0-9]{4}")
+# 丁目 always follows its number (2丁目, 二丁目): alone, the number was lost in reading (南2丁目 read 南丁目).
+_CHOME_WITHOUT_NUMBER = re.compile(r"(?<![0-9一二三四五六七八九十])丁目")
 _FIRST_DAY = date(1868, 1, 25)  # 明治元年1月1日: no date on these forms comes before
 
 
@@ -120,6 +122,8 @@ def check_value(form: str, key: str, value: object, *, today: date) -> list[Find
             return bad("invalid_type", f"{label}は3桁-4桁の数字です")
         if postal_places(value) is None:
             return bad("postal_code_unknown", f"{label}（{value}）は存在しない郵便番号です")
+    if "address" in key and _CHOME_WITHOUT_NUMBER.search(value):
+        return bad("chome_without_number", f"{label}の丁目の前に数字がありません")
     if kind == "phone" and (problem := check_phone(value)):
         if problem.certain:
             return bad("phone_invalid", f"{label}: {problem.message}")
