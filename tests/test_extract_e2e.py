@@ -317,6 +317,19 @@ def test_two_written_lines_that_touch_are_read_as_two():
     assert len(split_lines(crop[:36], 2)) == 1
 
 
+def test_a_speck_above_a_single_line_is_left_out_of_it():
+    """A remnant a few pixels tall above an amount made its line twice as tall and 2,488,000 was read 288,000."""
+    from yomitori.ocr.fields import split_lines
+
+    crop = np.full((70, 300), 255, np.uint8)
+    for x in range(60, 280, 20):
+        crop[30:60, x : x + 12] = 0
+        crop[38:52, x + 3 : x + 9] = 255
+    crop[4:8, 5:7] = 0  # the speck, apart from the writing
+    (line,) = split_lines(crop, 1)
+    assert line.shape[0] < 45 and line.shape[1] < 240  # the line alone (padded), not the speck's corner with it
+
+
 def test_the_old_form_of_oku_read_in_a_name_is_put_back_for_a_person_to_confirm():
     from yomitori.ocr.fields import _normalized
 
