@@ -55,13 +55,14 @@ _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # top (T, J, 了, 厂, 下); between digits none of these pairs is a word.
 _CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下了厂JＪ亅]\s*[目日月自HＨ](?=\s*\d)")
 # A single katakana between kanji is the kanji it looks like (第ニビル → 第二ビル, 山ロ → 山口), and one of
-# those kanji inside a katakana word is the katakana (口イヤル → ロイヤル). Only pairs that look alike.
+# those kanji inside a katakana word is the katakana (口イヤル → ロイヤル), also first in a company's name after its
+# entity word (株式会社工コー化学 → エコー). Only pairs that look alike.
 _KATAKANA_TO_KANJI = {"ニ": "二", "ロ": "口", "エ": "工", "ハ": "八", "タ": "夕", "ト": "卜"}  # not カ: 三カ月
 _KANJI_TO_KATAKANA = {v: k for k, v in _KATAKANA_TO_KANJI.items()}
 _LONE_KATAKANA = re.compile(rf"(?<=[{_KANJI}])([{''.join(_KATAKANA_TO_KANJI)}])(?=[{_KANJI}]|$|\s)")
 _KANJI_IN_KATAKANA = re.compile(
     rf"(?:(?<=[{_KATAKANA}ー])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]|$|\s))"
-    rf"|(?:(?<![{_KANJI}])([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]{{2}}))"
+    rf"|(?:(?:(?<![{_KANJI}])|(?<=会社)|(?<=法人))([{''.join(_KANJI_TO_KATAKANA)}])(?=[{_KATAKANA}ー]{{2}}))"
 )
 # Between two kanji a point is the middle dot of a list (給料・賞与), never a decimal point.
 _DOT_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])[.．](?=[{_KANJI}])")
@@ -87,6 +88,7 @@ def fix_text(text: str) -> str:
     katakana/kanji look-alikes that the neighbours decide, yen amounts' commas."""
     text = text.translate(CHINESE_TO_JAPANESE)
     text = _LONG_VOWEL_LOOKALIKES.sub("ー", text)
+    text = full_size_katakana(text)
     text = _KANJI_IN_KATAKANA.sub(lambda m: _KANJI_TO_KATAKANA[m[1] or m[2]], text)
     text = _ONE_AFTER_KANJI.sub("一", text)
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
@@ -136,17 +138,26 @@ _NOT_AFTER_SOKUON = set(" アイウエオンーナニヌネノマミムメモヤ
 def fix_kana(text: str) -> str:
     """Full-size kana where a small one cannot stand (a reading field: names in katakana); a lone ー (a stroke of
     the box or of a seal, read as its own word: コバヤシ チナツ ー) dropped."""
-    text = " ".join(w for w in text.split(" ") if w.strip("ー－-‐—―"))
+    return full_size_katakana(" ".join(w for w in text.split(" ") if w.strip("ー－-‐—―")))
+
+
+def full_size_katakana(text: str) -> str:
+    """Each small katakana where none can stand made full size; a neighbour that is no katakana (a kanji, a digit,
+    a space) counts as a word's edge: 法人ェコー → 法人エコー, ハィッ11 → ハイツ11."""
     out: list[str] = []
     for i, ch in enumerate(text):
-        prev = text[i - 1] if i else " "
-        nxt = text[i + 1] if i + 1 < len(text) else " "
+        prev = text[i - 1] if i and _is_katakana(text[i - 1]) else " "
+        nxt = text[i + 1] if i + 1 < len(text) and _is_katakana(text[i + 1]) else " "
         if (ch in "ャュョ" and prev not in _I_ROW) or (ch in "ァィゥェォ" and prev not in _BEFORE_SMALL_VOWEL):
             ch = ch.translate(_SMALL_TO_FULL)
         elif ch == "ッ" and (nxt.translate(_SMALL_TO_FULL) in _NOT_AFTER_SOKUON or prev == " "):
             ch = "ツ"
         out.append(ch)
     return "".join(out)
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
 
 
 # 眞 is a variant the readers fold into 真 but give a telling share (see name_variants): a name is flagged when

@@ -277,12 +277,16 @@ _PAYROLL_PERIOD = re.compile(r"\d{1,2}月分から\d{1,2}月分(まで)?")
 _LETTER_IN_NUMBER = re.compile(r"(?<=\d)[A-Za-zＡ-Ｚ](?=\d)|(?<=\d)丁(?!目)")
 
 
+# The kanji a katakana word's letters are read as at its edges: 工 for its first エ, 一 for its last ー (工コ一協会).
+_KANJI_AT_KATAKANA = re.compile(r"工(?=[\u30a1-\u30fa])|(?<=[\u30a1-\u30fa])一")
+
+
 def plausibility(key: str, text: str) -> int:
     """How many checks of its kind a text field's reading passes: the names of an address that Japan Post
     knows as read, a known 種別 or the 支払期間's form, a postal code that exists, no stray marks, no old letter
     forms in a name (橫山, 增田: a variant the name really has still goes to review). Two readers that disagree are
     judged by it first."""
-    score = -len(_STRAY.findall(text))
+    score = -len(_STRAY.findall(text)) - len(_KANJI_AT_KATAKANA.findall(text))
     if key.endswith(NAME_KEYS_SUFFIX):  # an old form is rarer in a name than the recognizer's taste for it
         score -= sum(ch in OLD_FORMS for ch in text)
     if key == "payment_type":

@@ -23,6 +23,11 @@ from yomitori.ocr.japanese import ambiguous_variants, fix_address, fix_kana, fix
         ("口イヤルA", "ロイヤルA"),  # and that kanji inside a katakana word is the katakana
         ("口ーズ", "ローズ"),
         ("三カ月", "三カ月"),  # the counter カ stays
+        ("株式会社工コー化学", "株式会社エコー化学"),  # 工 first in a name after its entity word
+        ("株式会社木工センター", "株式会社木工センター"),  # 工 after a kanji is a kanji
+        ("一般社団法人ェコー協会", "一般社団法人エコー協会"),  # no small kana starts a word
+        ("パークハィッ 811号", "パークハイツ 811号"),  # nor follows ハ, nor ends one (ッ)
+        ("ヴィラ桜 ショッピング", "ヴィラ桜 ショッピング"),
         ("ハイツ八王子", "ハイツ八王子"),
         ("控除外額30.000円", "控除外額30,000円"),  # yen amounts have no decimal point
         ("2.5倍", "2.5倍"),
@@ -315,3 +320,10 @@ def test_a_half_width_space_between_close_set_digits_is_a_word_space():
     positions = (0.052, 0.156, 0.26, 0.365, 0.448, 0.552, 0.656, 0.76, 0.865, 0.948)
     reading = Reading(text, 0.9, (0.99,) * len(text), positions=positions)
     assert _text_result(field, [reading], [(Gap(0.374, 0.436, 0.81),)]).value == "浜中町1848-25"
+
+
+def test_readers_that_disagree_on_a_katakana_word_read_as_kanji_at_its_edges():
+    from yomitori.ocr.lexicon import plausibility
+
+    assert plausibility("payer_name", "一般社団法人エコー協会") > plausibility("payer_name", "一般社団法人エコ一協会")
+    assert plausibility("payer_name", "一般社団法人エコ一協会") > plausibility("payer_name", "一般社団法人工コ一協会")
