@@ -184,6 +184,28 @@ def test_a_name_read_with_a_look_alike_letter_is_put_back_by_its_reading_for_a_p
         assert fields["recipient_name"].value == as_read and not fields["recipient_name"].reasons
 
 
+def test_a_reading_both_readers_agree_on_is_not_put_right_to_a_voicing_the_dictionary_prefers():
+    """UniDic knows 比嘉 only as ヒカ: a ヒガ both readers read stays ヒガ, for a person to confirm. A ヨ for コ is a
+    misread whatever the dictionary knows, and a ガ the readers disagree on may be one: those are put right."""
+    from yomitori.extract import _fit_readings_to_names
+    from yomitori.ocr.fields import FieldResult
+
+    def page(kana, second):
+        return {"employee_name": FieldResult("employee_name", "比嘉 陽子", 0.99, False, second="比嘉 陽子"),
+                "employee_name_kana": FieldResult("employee_name_kana", kana, 0.99, False, second=second,
+                                                  agreement=kana == second)}
+
+    fields = page("ヒガ ヨウコ", "ヒガ ヨウコ")
+    _fit_readings_to_names(fields)
+    kana = fields["employee_name_kana"]
+    assert kana.value == "ヒガ ヨウコ" and kana.review and "ヒカ ヨウコ" in kana.reasons[0]
+    for read, second in (("ヒカ ヨウヨ", "ヒカ ヨウヨ"), ("ヒガ ヨウコ", "ヒカ ヨウコ")):
+        fields = page(read, second)
+        _fit_readings_to_names(fields)
+        kana = fields["employee_name_kana"]
+        assert kana.value == "ヒカ ヨウコ" and (kana.review or kana.agreement is False)  # the gate sends it
+
+
 def test_when_the_readers_disagree_on_a_name_the_one_its_reading_reads_is_shown():
     from yomitori.extract import _fit_readings_to_names
     from yomitori.ocr.fields import FieldResult

@@ -24,7 +24,7 @@ from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.forms_templates.contract import ERROR_FORM, UNKNOWN_FORM
 from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
-from yomitori.name_readings import KANA_SUFFIX, fits, fitting_reading, nearest_reading
+from yomitori.name_readings import KANA_SUFFIX, fits, fitting_reading, nearest_reading, reading_variant
 from yomitori.ocr.engine import Reading, RecognitionEngine, get_engine
 from yomitori.ocr.fields import FieldResult, Line, Pending, after_next_year, plan_field
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
@@ -261,8 +261,12 @@ def _fit_readings_to_names(fields: dict[str, FieldResult]) -> None:
             # The readers disagree and only the second read a reading of the name (ミウラ ユユウイチ, ミウラ ユウイチ).
             _take_second(f, spaced)
         elif (fixed := nearest_reading(name.value, f.value)) is not None:
-            f.value = fixed
-            f.reasons.append("フリガナの1字を氏名の読みに合わせて直しました")
+            if f.second == f.value and reading_variant(f.value, fixed):
+                # Both readers read it so, and it may well be this person's reading that the dictionary lacks.
+                f.reasons.append(f"フリガナが氏名の辞書の読み（{fixed}）と1字違います")
+            else:
+                f.value = fixed
+                f.reasons.append("フリガナの1字を氏名の読みに合わせて直しました")
             f.review = True
         if isinstance(f.second, str) and (spaced := fitting_reading(name.value, f.second)) is not None:
             f.second = spaced

@@ -25,6 +25,12 @@ CONFUSABLE: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
     "イィ", "ウゥ", "エェ", "オォ", "ヤャ", "ユュ", "ヨョ", "ツッ", "ニミ", "ノメ", "ナメ", "ネ子", "エユ", "ワク",
 ))
 _CONFUSED = {c: frozenset().union(*(g for g in CONFUSABLE if c in g)) for g in CONFUSABLE for c in g}
+# Pairs among them that are also how one name's reading differs from another's: voicing (ナカタ, ナカダ) and ウ/ワ
+# (美羽: ミウ, ミワ). A dictionary missing a name's reading cannot tell these from a misread: UniDic gives 比嘉 only
+# ヒカ and 美羽 only ミワ, and ヒガ and ミウ, read alike by both readers, were "put right" to them.
+_VOICING = ("カガ", "キギ", "クグ", "ケゲ", "コゴ", "サザ", "シジ", "スズ", "セゼ", "ソゾ", "タダ", "チヂ", "ツヅ",
+            "テデ", "トド", "ハバパ", "ヒビピ", "フブプ", "ヘベペ", "ホボポ")
+_READING_VARIANTS = {frozenset(p) for g in (*_VOICING, "ウワ") for p in combinations(g, 2)}
 
 
 @cache
@@ -96,6 +102,13 @@ def nearest_reading(name: str, kana: str) -> str | None:
             if changed == 1:
                 found.add(" ".join(fixed) if len(names) > 1 else fixed[0])
     return found.pop() if len(found) == 1 else None
+
+
+def reading_variant(read: str, reading: str) -> bool:
+    """Whether two readings differ only where one name's reading may differ from another's (see _READING_VARIANTS)."""
+    a, b = "".join(read.split()), "".join(reading.split())
+    diff = {frozenset((x, y)) for x, y in zip(a, b, strict=False) if x != y} if len(a) == len(b) else {None}
+    return bool(diff) and diff <= _READING_VARIANTS
 
 
 def _one_confusion(read: str, reading: str) -> bool:
