@@ -560,7 +560,7 @@ def _cells(reg: Registered, f: FieldTemplate) -> Pending:
 
 # What a blurred or faxed 目 of 丁目 is read as: one or two strokes (1, 11, l), a box (口, 日), H; and its 丁.
 _MOKU_PIECES = frozenset("1lI|口日月HＨ")
-_CHO_LOOKALIKES = frozenset("丁TＴJＪ了厂亅")
+_CHO_LOOKALIKES = frozenset("丁TＴJＪ了厂亅Γ")
 MOKU_SLOT = 1.6  # letters centred within this many letter widths after 丁 stand where its 目 does
 
 

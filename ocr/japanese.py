@@ -52,8 +52,8 @@ OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵
              "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇", "藏": "蔵"}
 _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
-# top (T, J, 了, 厂, 下); between digits none of these pairs is a word.
-_CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下了厂JＪ亅]\s*[目日月自HＨ](?=\s*\d)")
+# top (T, J, 了, 厂, 下, Γ); between digits none of these pairs is a word.
+_CHOME = re.compile(r"(?<=\d)\s*[丁TＴ下了厂JＪ亅Γ]\s*[目日月自HＨ](?=\s*\d)")
 # A single katakana between kanji is the kanji it looks like (第ニビル → 第二ビル, 山ロ → 山口), and one of
 # those kanji inside a katakana word is the katakana (口イヤル → ロイヤル), also first in a company's name after its
 # entity word (株式会社工コー化学 → エコー). Only pairs that look alike.
