@@ -49,7 +49,8 @@ _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # Old forms the recognizer (trained mostly on Chinese) reads for the Japanese form a payroll program prints in
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
 OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳", "黑": "黒", "奧": "奥",
-             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇", "藏": "蔵"}
+             "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇", "藏": "蔵",
+             "卷": "巻", "寬": "寛"}
 _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
 # top (T, J, 了, 厂, 下, Γ); between digits none of these pairs is a word.
@@ -88,7 +89,7 @@ def fix_text(text: str) -> str:
     katakana/kanji look-alikes that the neighbours decide, yen amounts' commas."""
     text = text.translate(CHINESE_TO_JAPANESE)
     text = _LONG_VOWEL_LOOKALIKES.sub("ー", text)
-    text = full_size_katakana(text)
+    text = _small_after_vu(full_size_katakana(text))
     text = _KANJI_IN_KATAKANA.sub(lambda m: _KANJI_TO_KATAKANA[m[1] or m[2]], text)
     text = _ONE_AFTER_KANJI.sub("一", text)
     text = _LONE_KATAKANA.sub(lambda m: _KATAKANA_TO_KANJI[m[1]], text)
@@ -154,6 +155,16 @@ def full_size_katakana(text: str) -> str:
             ch = "ツ"
         out.append(ch)
     return "".join(out)
+
+
+# ヴ with a full-size vowel after it is the small one shrunk no more (ヴイラ for ヴィラ): ヴィ, ヴェ, ヴォ, ヴァ are
+# how loanwords write the sounds, and no word writes ヴイ.
+_VU_FULL_VOWEL = re.compile("ヴ([アイエオ])")
+_SMALL_VOWEL = str.maketrans("アイエオ", "ァィェォ")
+
+
+def _small_after_vu(text: str) -> str:
+    return _VU_FULL_VOWEL.sub(lambda m: "ヴ" + m[1].translate(_SMALL_VOWEL), text)
 
 
 def _is_katakana(ch: str) -> bool:

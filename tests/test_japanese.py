@@ -27,7 +27,7 @@ from yomitori.ocr.japanese import ambiguous_variants, fix_address, fix_kana, fix
         ("株式会社木工センター", "株式会社木工センター"),  # 工 after a kanji is a kanji
         ("一般社団法人ェコー協会", "一般社団法人エコー協会"),  # no small kana starts a word
         ("パークハィッ 811号", "パークハイツ 811号"),  # nor follows ハ, nor ends one (ッ)
-        ("ヴィラ桜 ショッピング", "ヴィラ桜 ショッピング"),
+        ("ヴィラ桜 ショッピング", "ヴィラ桜 ショッピング"), ("ヴイラ駅前", "ヴィラ駅前"),
         ("ハイツ八王子", "ハイツ八王子"),
         ("控除外額30.000円", "控除外額30,000円"),  # yen amounts have no decimal point
         ("2.5倍", "2.5倍"),
@@ -202,6 +202,8 @@ def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_per
     assert fix_address("沖縄県那霸市泉崎1丁目") == "沖縄県那覇市泉崎1丁目"
     assert ambiguous_variants("我那霸 朝陽") == ["霸"]
     assert fix_company_name("株式会社武藏印刷") == "株式会社武蔵印刷"  # handwritten 蔵, read 藏 by both readers
+    # Printed Mincho 巻 and 寛 read as their old forms by both readers (石巻市, 宇都宮市西大寛)
+    assert fix_address("石卷市") == "石巻市" and fix_address("栃木県宇都宮市西大寬2丁目") == "栃木県宇都宮市西大寛2丁目"
 
 
 def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
