@@ -659,6 +659,9 @@ def _join_lines(lines: list[str]) -> str:
 
 
 _HALF_REIWA = re.compile(r"^和\s*(\d{1,2}|元)\s*(年分?)?$")
+_HALF_REIWA_DATE = re.compile(r"^和\s*(\d{1,2}|元)\s*年")
+# Dates of this tax year's events (提出, 異動, 中途就・退職): a 和 era before them is 令和, never 昭和.
+_RECENT_DATE_KEYS = frozenset({"submitted_date", "change_date", "employment_change_date"})
 
 # A written 〒 before the code reads as a digit (5, 7, T): a postal code has three digits before its hyphen.
 _POSTAL_MARK = re.compile(r"^\D*[\dTＴ〒干千]\s*(\d{3}\s*[-‐−ー－]\s*\d{4})$")
@@ -685,8 +688,10 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
     elif f.type == "postal_code":
         fixed = _POSTAL_MARK.sub(r"\1", fixed)
     reasons: list[str] = []
-    if f.type == "year" and _HALF_REIWA.match(fixed):
-        # The 令 of 令和 lost to the box's edge (和6): of the eras ending in 和 only 令和 has tax years.
+    half_reiwa = _HALF_REIWA if f.type == "year" else _HALF_REIWA_DATE if f.key in _RECENT_DATE_KEYS else None
+    if half_reiwa is not None and half_reiwa.match(fixed):
+        # The 令 of 令和 lost to the box's edge (和6): of the eras ending in 和 only 令和 has tax years, or this
+        # year's events.
         fixed = "令" + fixed
         reasons.append("元号の「令」を補いました")
     try:

@@ -163,6 +163,11 @@ def test_a_year_after_next_read_with_a_stray_one_is_taken_without_it_for_a_perso
     half = fields._normalized(tax_year, "和6", 0.99)
     assert half.value == 2024 and half.review
     assert fields._normalized(tax_year, "和15", 0.99).value == 2023
+    # So has the date a form is submitted (a birth date may be 昭和: it stays as read).
+    half = fields._normalized(submitted, "和5年1月17日", 0.99)
+    assert half.value == "2023-01-17" and half.review
+    birth = templates()["idou_todokede/municipal_a"].field("employee_birth_date")
+    assert fields._normalized(birth, "和5年1月17日", 0.99).value == "和5年1月17日"
 
 
 def test_a_name_read_with_a_look_alike_letter_is_put_back_by_its_reading_for_a_person_to_confirm():
