@@ -57,6 +57,9 @@ REMARK_PHRASES = (
 )
 # The 定額減税 note lists its two amounts: 「…控除済額30,000円、控除外額0円」.
 _BEFORE_EXCLUDED = re.compile(r"(?<=円)[\s,，.．]*(?=控除外額)")
+# The 前職分 note spaces its items: 「前職分 支払金額…円 社会保険料…円 源泉徴収税額…円 …」; a half-width space
+# between 円 and the next item is narrower than a word gap and often lost.
+_BEFORE_PRIOR_JOB_ITEM = re.compile(r"(?<=円)[\s、,，.．]*(?=社会保険料|源泉徴収税額)")
 # An amount's 円 read as 1 (30,0001、控除外額, 支払金額3,382,5691 社会保険料): a thousands group has three digits,
 # so a fourth, 1, before anything but a digit or a 円 is the 円.
 _YEN_READ_ONE = re.compile(r"(?<=\d[,，]\d{3})1(?![\d円])|(?<=\d[.．]\d{3})1(?=[\s、,，]*控除外額)")
@@ -76,7 +79,7 @@ def fix_remarks(text: str, confidences: Sequence[float] = ()) -> str:
     text = _fix_words(text, long, set(), lambda n: max(1, n // 6))
     text = _fix_words(text, [p for p in REMARK_PHRASES if p not in long], sure, lambda n: max(1, n // 6))
     text = yen_commas(_ZERO_YEN_READ_ONE.sub("0円", _YEN_READ_ONE.sub("円", text)))
-    return _BEFORE_EXCLUDED.sub("、", text)
+    return _BEFORE_PRIOR_JOB_ITEM.sub(" ", _BEFORE_EXCLUDED.sub("、", text))
 
 
 def _fix_words(text: str, words: Sequence[str], sure: set[int], budget: Callable[[int], int]) -> str:

@@ -189,6 +189,9 @@ def test_the_remarks_set_phrases_are_put_right_but_not_over_a_sure_letter():
         "源泉徴収時所得税減税控除済額30,000円、控除外額0円")
     assert fix_remarks("前職分 支払金額3,382,5691 社会保険料511,809円") == (
         "前職分 支払金額3,382,569円 社会保険料511,809円")
+    # The 前職分 note's items are spaced; the half-width space after a 円 is often lost.
+    assert fix_remarks("前職分 支払金額1,487,956円 社会保険料214,280円源泉徴収税額56,742円 大和電設") == (
+        "前職分 支払金額1,487,956円 社会保険料214,280円 源泉徴収税額56,742円 大和電設")
 
 
 
