@@ -212,10 +212,18 @@ def _city(prefecture: str, rest: str) -> tuple[tuple[str, str] | None, str]:
         for n in (len(f) - 1, len(f), len(f) + 1):
             if one_edit(rest[:n], f):
                 found[f] = (city, n)
+    if len(found) > 1:  # 三川市 is one edit from 三木市 and 三田市: the 町域 that follows knows which (すずかけ台)
+        found = {f: (city, n) for f, (city, n) in found.items() if _names_town(prefecture, city, rest[n:])}
     if len(found) == 1:
         (f, (city, n)), = found.items()
         return (city, f), rest[n:]
     return None, rest
+
+
+def _names_town(prefecture: str, city: str, rest: str) -> bool:
+    """Whether `rest` begins with one of the city's 町域 as Japan Post spells it."""
+    towns = gazetteer()[prefecture].get(city, frozenset())
+    return any(rest.startswith(t := town.removeprefix("大字")) and _ends_at_boundary(rest, len(t)) for town in towns)
 
 
 # Thin letters the recognizer drops between kanji, taking them for a stroke or a gap (上ノ庄町 read 上庄町).
@@ -313,7 +321,4 @@ def _known_levels(address: str) -> int:
     city = max((f for f in forms if rest.startswith(f)), key=len, default=None)
     if city is None:
         return 1
-    rest = rest[len(city) :]
-    towns = gazetteer()[prefecture].get(forms[city], frozenset())
-    named = any(rest.startswith(t := town.removeprefix("大字")) and _ends_at_boundary(rest, len(t)) for town in towns)
-    return 3 if named else 2
+    return 3 if _names_town(prefecture, forms[city], rest[len(city) :]) else 2

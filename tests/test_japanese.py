@@ -105,6 +105,9 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     # 丹波篠山市 has both 藤坂 and 川阪: 藤阪 is one edit from each, so it is left for the reviewer.
     assert fix_place_names("兵庫県丹波篠山市藤阪15番地29") == "兵庫県丹波篠山市藤阪15番地29"
     assert fix_place_names("架空県架空市1-2-3") == "架空県架空市1-2-3"
+    # 三川市 is one edit from 三木市 and 三田市; of the two only 三田市 has a 町域 すずかけ台.
+    assert fix_place_names("兵庫県三川市すずかけ台6-21-16") == "兵庫県三田市すずかけ台6-21-16"
+    assert fix_place_names("兵庫県三川市1-2") == "兵庫県三川市1-2"  # no 町域 to tell: left for the reviewer
     # 日野市 has a town 日野: a longer town misread is not taken for it (日野木町 is 日野本町), a block number is.
     assert fix_place_names("東京都日野市日野木町2-7-22") == "東京都日野市日野本町2-7-22"
     assert fix_place_names("東京都日野市日野123番地") == "東京都日野市日野123番地"
