@@ -469,3 +469,16 @@ def test_every_rule_reads_contract_keys() -> None:
 def test_chome_needs_its_number(address: str, flagged: bool) -> None:
     found = rules(D, {"address_after": address})
     assert ("chome_without_number" in found) == flagged, found
+
+
+@pytest.mark.parametrize(("representative", "flagged"), [
+    ("事長 山田 加奈子", True),  # 理事長 with its thin 理 lost on a fax
+    ("表取締役 田中 一郎", True),
+    ("理事長 山田 加奈子", False),
+    ("取締役社長 小田 隼人", False),
+    ("社長 小田 隼人", False),  # a title of its own, though the end of 取締役社長
+    ("小田 隼人", False),  # a name alone: no title to check
+])
+def test_a_representatives_title_that_lost_its_first_letters_is_questioned(representative: str, flagged: bool) -> None:
+    found = rules(S, {"payer_representative": representative})
+    assert ("title_clipped" in found) == flagged, found
