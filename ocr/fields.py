@@ -640,6 +640,10 @@ def _unbalanced(text: str) -> bool:
     return opens != closes
 
 
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch == "々"
+
+
 def _is_japanese(ch: str) -> bool:
     return "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or ch == "\u3005"
 
@@ -721,9 +725,19 @@ def _normalized(f: FieldTemplate, text: str, conf: float, chars: tuple[float, ..
         variants = ambiguous_variants(value)
         if variants:
             reasons.append(f"異体字の可能性: {''.join(variants)}")
+        if _split_inside_a_word(value):
+            reasons.append("語の区切りが不確かです（1字ずつに分かれています）")
     review = conf < REVIEW_BELOW or bool(reasons)
     return FieldResult(f.key, value, conf, review, raw=text, reasons=reasons, box=f.box, raw_confidence=conf,
                        char_confidences=chars, normalized=normalized)
+
+
+def _split_inside_a_word(name: str) -> bool:
+    """Two one-kanji words side by side anywhere but at the end, where a 姓 and a 名 of one letter each stand
+    (総務部 林 豊): a gap in a handwritten word taken for a space (國 分 浩二, 和 田 設計事務所)."""
+    words = name.split()
+    single = [len(w) == 1 and _is_kanji(w) for w in words]
+    return any(single[i] and single[i + 1] for i in range(len(words) - 2))
 
 
 def after_next_year(value: object) -> bool:

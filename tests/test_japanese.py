@@ -336,3 +336,14 @@ def test_readers_that_disagree_on_a_katakana_word_read_as_kanji_at_its_edges():
 
     assert plausibility("payer_name", "一般社団法人エコー協会") > plausibility("payer_name", "一般社団法人エコ一協会")
     assert plausibility("payer_name", "一般社団法人エコ一協会") > plausibility("payer_name", "一般社団法人工コ一協会")
+
+
+def test_a_name_split_into_one_letter_words_goes_to_review():
+    """國 分 浩二: a gap inside a handwritten surname taken for a space; 総務部 林 豊 is a 姓 and a 名 of one letter."""
+    from yomitori.forms_templates import templates
+    from yomitori.ocr.fields import _normalized
+
+    field = templates()["kyuyo_soukatsuhyo/national"].field("contact_person")
+    split = _normalized(field, "國 分 浩二", 0.99)
+    assert split.review and any("区切り" in r for r in split.reasons)
+    assert _normalized(field, "総務部 林 豊", 0.99).reasons == []
