@@ -54,6 +54,7 @@ class Scores:
     by_layout: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     classified_by_layout: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_font: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_scan: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))  # writing × fax or not
     errors: list[dict[str, object]] = field(default_factory=list)
     gate: dict[str, GateTally] = field(default_factory=lambda: defaultdict(GateTally))
     confidence: list[tuple[float, bool]] = field(default_factory=list)
@@ -125,6 +126,7 @@ def score(results: Iterable[PageResult], truths: dict[str, dict]) -> Scores:
                 s.by_form[t["form"]].add(ok)
                 s.by_layout[layout_id].add(ok)
                 s.by_font[t["font"]].add(ok)
+                s.by_scan[f"{writing}, {'fax' if t.get('fax') else 'scan'}"].add(ok)
             if not ok and len(s.errors) < 300:
                 s.errors.append({"source": t["source"], "field": f.key, "want": want, "got": got,
                                  "raw": r.fields[f.key].raw if f.key in r.fields else None, "review": review})
@@ -191,7 +193,7 @@ def _report(s: Scores, speed: dict[str, float], **meta: object) -> dict:
                    "pages": s.classified.total},
         "by_writing": _rates(s.by_writing), "by_type": _rates(s.by_type), "by_form": _rates(s.by_form),
         "by_layout": _rates(s.by_layout), "classification_by_layout": _rates(s.classified_by_layout),
-        "by_font": _rates(s.by_font),
+        "by_font": _rates(s.by_font), "by_scan": _rates(s.by_scan),
         "gate": {k: v.rates() for k, v in sorted(s.gate.items())},
         "reliability": reliability(s.confidence),
         "pages_per_second": {k: round(v, 3) for k, v in speed.items()},
@@ -207,7 +209,7 @@ def _print(r: dict, console: Console) -> None:
     a = r["accuracy"]
     console.print(f"non-blank fields right: {_pct(a['non_blank_fields'])}   all fields: {_pct(a['all_fields'])}   "
                   f"blank → null: {_pct(a['blank_fields_null'])}   classification: {_pct(a['classification'])}")
-    for title in ("by_writing", "by_form", "by_layout", "by_type", "by_font"):
+    for title in ("by_writing", "by_scan", "by_form", "by_layout", "by_type", "by_font"):
         table = Table(title=title.replace("_", " "))
         table.add_column("")
         table.add_column("non-blank accuracy", justify="right")
