@@ -189,6 +189,24 @@ def test_a_name_read_with_a_look_alike_letter_is_put_back_by_its_reading_for_a_p
         assert fields["recipient_name"].value == as_read and not fields["recipient_name"].reasons
 
 
+def test_a_name_that_lost_a_thin_letter_its_reading_still_has_goes_to_review():
+    """岩田 雄一 on a fax read 岩田 雄 by both readers, sure of it; its フリガナ (ユウイチ, read コウイチ) still
+    has the 一: it passed straight through on a fresh bench."""
+    from yomitori.extract import _fit_readings_to_names
+    from yomitori.ocr.fields import FieldResult
+
+    def page(name, kana):
+        return {"spouse_name": FieldResult("spouse_name", name, 0.99, False, second=name, agreement=True),
+                "spouse_name_kana": FieldResult("spouse_name_kana", kana, 0.99, False)}
+
+    fields = page("岩田 雄", "イワタ コウイチ")
+    _fit_readings_to_names(fields)
+    assert fields["spouse_name"].review and fields["spouse_name"].value == "岩田 雄"
+    fields = page("岩田 雄一", "イワタ ユウイチ")
+    _fit_readings_to_names(fields)
+    assert not fields["spouse_name"].review and fields["spouse_name"].reasons == []
+
+
 def test_a_reading_both_readers_agree_on_is_not_put_right_to_a_voicing_the_dictionary_prefers():
     """UniDic knows 比嘉 only as ヒカ: a ヒガ both readers read stays ヒガ, for a person to confirm. A ヨ for コ is a
     misread whatever the dictionary knows, and a ガ the readers disagree on may be one: those are put right."""

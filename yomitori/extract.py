@@ -293,6 +293,8 @@ def _take_second(f: FieldResult, value: str) -> None:
 
 # Letters of a name the recognizers read as a look-alike that names hardly use (千葉 as 干葉, 千尋 as 干尋).
 NAME_LOOKALIKES = {"干": "千"}
+# Letters made of thin horizontal strokes only, which a fax or a blurred Mincho print can lose altogether.
+THIN_LETTERS = "一二三"
 
 
 def _fit_name_to_reading(name: FieldResult, kana: str) -> None:
@@ -309,6 +311,13 @@ def _fit_name_to_reading(name: FieldResult, kana: str) -> None:
         name.review = True
         if name.agreement is not None:
             name.agreement = name.second == name.value
+        return
+    # A thin letter lost to a fax or a blur (岩田 雄一 read 岩田 雄): the name with it is a reading of the
+    # フリガナ, or one misread kana from one. Where it stood is a guess, so a person puts it back.
+    thin = {value[:i] + ch + value[i:] for i in range(len(value) + 1) for ch in THIN_LETTERS}
+    if any(fitting_reading(t, kana) is not None or nearest_reading(t, kana) is not None for t in thin):
+        name.reasons.append("氏名の細い字（一・二・三）が読み落とされた可能性があります")
+        name.review = True
 
 
 def second_reader(engine: RecognitionEngine) -> RecognitionEngine | None:
