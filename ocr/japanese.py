@@ -50,7 +50,7 @@ _KE_BETWEEN_KANJI = re.compile(rf"(?<=[{_KANJI}])ヶ(?=[{_KANJI}])")
 # an address or a company name (増田薬局 read 增田薬局). In a person's name they stay: 德永 is a real name.
 OLD_FORMS = {"綠": "緑", "橫": "横", "靜": "静", "增": "増", "惠": "恵", "穗": "穂", "德": "徳", "黑": "黒", "奧": "奥",
              "藥": "薬", "齒": "歯", "區": "区", "瀨": "瀬", "亞": "亜", "屬": "属", "霸": "覇", "藏": "蔵",
-             "卷": "巻", "寬": "寛"}
+             "卷": "巻", "寬": "寛", "稻": "稲"}
 _ADDRESS_VARIANTS = str.maketrans(OLD_FORMS)
 # 丁目 between two block numbers: on a poor scan 目 loses or gains a stroke (日, 月, 自, H) and 丁 its hook or its
 # top (T, J, 了, 厂, 下, Γ); between digits none of these pairs is a word.

@@ -210,6 +210,7 @@ def test_a_company_name_or_address_gets_the_japanese_form_of_an_old_letter_a_per
     assert fix_company_name("株式会社武藏印刷") == "株式会社武蔵印刷"  # handwritten 蔵, read 藏 by both readers
     # Printed Mincho 巻 and 寛 read as their old forms by both readers (石巻市, 宇都宮市西大寛)
     assert fix_address("石卷市") == "石巻市" and fix_address("栃木県宇都宮市西大寬2丁目") == "栃木県宇都宮市西大寛2丁目"
+    assert fix_address("東京都稻城市長峰2丁目") == "東京都稲城市長峰2丁目"
 
 
 def test_a_seals_letters_a_fax_kept_black_do_not_trail_a_name():
