@@ -40,12 +40,18 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
+# An entity word with a gap read inside it (合 同会社信和設計: a handwritten gap taken for a space).
+_SPACED_ENTITY_WORD = re.compile("|".join(r"\s*".join(w) for w in sorted(ENTITY_WORDS, key=len, reverse=True)))
+
+
 def fix_entity_words(text: str, confidences: Sequence[float] = ()) -> str:
-    """社会福社法人 → 社会福祉法人, 税理上事務所 → 税理士事務所: one substitution in a word of four or more.
+    """社会福社法人 → 社会福祉法人, 税理上事務所 → 税理士事務所: one substitution in a word of four or more; and no
+    space inside such a word.
 
     `confidences` (one per character of `text` other than spaces) keep a character the recognizer was
     sure of: 設計事務所 is a real word one letter from 会計事務所, and its 設 was read at 0.99.
     """
+    text = _SPACED_ENTITY_WORD.sub(lambda m: "".join(m[0].split()), text)  # spaces only: confidences still align
     return _fix_words(text, ENTITY_WORDS, _sure_positions(text, confidences), lambda n: 1)
 
 

@@ -120,6 +120,9 @@ def test_lexicon_fixes_place_names_only_when_one_real_name_is_one_edit_away():
     assert fix_entity_words("社会福社法人明和会") == "社会福祉法人明和会"
     assert fix_entity_words("久保税理上事務所") == "久保税理士事務所"
     assert fix_entity_words("マンション管理士") == "マンション管理士"  # three letters: too short to judge
+    # No space inside an entity word (a handwritten gap), only around it
+    assert fix_entity_words("合 同会社信和設計") == "合同会社信和設計"
+    assert fix_entity_words("株式会社 山田 本店") == "株式会社 山田 本店"
     assert fix_entity_words("合同会社関西運輸") == "合同会社関西運輸"  # a known word is no misread of another
     # A letter the recognizer was sure of stays: 設計事務所 is real, one letter from 会計事務所.
     assert fix_entity_words("大谷設計事務所", (0.99,) * 7) == "大谷設計事務所"
