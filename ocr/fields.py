@@ -429,7 +429,7 @@ def _word_gap_between(a: tuple[str, float, float], b: tuple[str, float, float], 
         need = KANA_GAP
     else:
         need = WORD_GAP
-    return any(a[2] < (g.start + g.end) / 2 < b[2] and g.size >= need for g in gaps)
+    return _gap_size(a, b, gaps) >= need
 
 
 def _is_kana(ch: str) -> bool:
