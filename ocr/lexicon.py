@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 from yomitori.places import gazetteer, municipalities, municipality_of
+from yomitori.validation.field_checks import CHOME_WITHOUT_NUMBER
 from yomitori.validation.postal import postal_places
 
 from .japanese import NAME_KEYS_SUFFIX, OLD_FORMS, standard_forms, yen_commas
@@ -285,8 +286,6 @@ def _dropped_thin_letter(read: str, town: str) -> bool:
 
 # Letters no address, name or 種別 is written with: a reading that has one broke a letter into marks (三 → :).
 _STRAY = re.compile(r"[:;|!?_~^<>{}\[\]\\]")
-# 丁目 follows a block number: 東谷山丁目 lost the digit before it.
-_CHOME_WITHOUT_NUMBER = re.compile(r"(?<![\d一二三四五六七八九十])丁目")
 # 給与の支払期間 as the 総括表 asks for it: 1月分から12月分まで (月分か512月分 lost a letter).
 _PAYROLL_PERIOD = re.compile(r"\d{1,2}月分から\d{1,2}月分(まで)?")
 # A Latin letter between two digits of a lot number is a broken 丁目 or 番 (1丁目18 read 15H118); so is a 丁 after
@@ -313,7 +312,7 @@ def plausibility(key: str, text: str) -> int:
     elif key.endswith("postal_code"):
         score += postal_places(text) is not None  # 160-0074 for 760-0074: no such code
     elif "address" in key:
-        score += _known_levels(text) - len(_CHOME_WITHOUT_NUMBER.findall(text)) - len(_LETTER_IN_NUMBER.findall(text))
+        score += _known_levels(text) - len(CHOME_WITHOUT_NUMBER.findall(text)) - len(_LETTER_IN_NUMBER.findall(text))
     return score
 
 

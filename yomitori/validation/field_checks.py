@@ -40,8 +40,9 @@ _PLAUSIBLE_AMOUNT_DEFAULT = 1_000_000_000
 # Per-person counts on a 明細書 are small; an employer's head counts are not.
 _PLAUSIBLE_COUNT = {HOKOKUSHO: 20, SOUKATSU: 500_000, IDOU: 1_000}
 _POSTAL = re.compile(r"[0-9]{3}-[0-9]{4}")
-# 丁目 always follows its number (2丁目, 二丁目): alone, the number was lost in reading (南2丁目 read 南丁目).
-_CHOME_WITHOUT_NUMBER = re.compile(r"(?<![0-9一二三四五六七八九十])丁目")
+# 丁目 always follows its number (2丁目, 二丁目): alone, the number was lost in reading (南2丁目 read 南丁目). Also
+# how the OCR lexicon judges two readings of an address.
+CHOME_WITHOUT_NUMBER = re.compile(r"(?<![0-9０-９一二三四五六七八九十])丁目")
 # The titles a 代表者の職氏名 begins with. A first word that is the end of one and no title itself (事長, 表取締役) is
 # that title with its first letters lost to the reader (a fax's thin 理 dropped: 事長 山田 加奈子 passed).
 REPRESENTATIVE_TITLES = frozenset({
@@ -141,7 +142,7 @@ def check_value(form: str, key: str, value: object, *, today: date) -> list[Find
     if key.endswith("_representative") and (titles := _clipped_title(value)):
         first = value.split()[0]
         return bad("title_clipped", f"{label}の職名「{first}」は{titles}の頭が欠けて読まれた可能性があります")
-    if "address" in key and _CHOME_WITHOUT_NUMBER.search(value):
+    if "address" in key and CHOME_WITHOUT_NUMBER.search(value):
         return bad("chome_without_number", f"{label}の丁目の前に数字がありません")
     if kind == "phone" and (problem := check_phone(value)):
         if problem.certain:
