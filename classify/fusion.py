@@ -1,13 +1,15 @@
-"""Page classification: which form and layout a page is, or `unknown`, from three fused signals.
+"""Page classification: which form and layout a page is, or `unknown`.
 
+Bundled layouts are recognised by three fused signals:
 - registration: the page's ruled frame registered onto every layout (exact, and what extraction needs);
 - the page CNN: the whole page at low resolution → form/layout/unknown, and its orientation;
-- text cues: the title read by a cheap OCR pass and matched against every form's titles.
+- text cues: the title read by a cheap OCR pass where the best-registered layout prints it.
 
-A form is accepted when two signals name it, or when registration alone is strong and neither other
-signal objects; otherwise the page is `unknown`: an unknown page is never forced into a form. A page of
-a known form whose layout no template registers (a new variant) comes back with `layout=None` when the
-title and the CNN both name the form, or when its title alone reads (nearly) exactly as the form's.
+A layout is accepted when two signals name it, or when registration alone is strong and neither other
+signal objects. Every other page is named by its own text (`page_text`): the whole page read, the form
+whose title it prints and whose labels it carries, wherever they stand (`layout=None`: read without a
+template). The CNN, trained on bundled layouts, never vetoes such a title. A page whose text names no form
+is `unknown`: an unknown page is never forced into a form.
 """
 
 from __future__ import annotations
@@ -19,24 +21,28 @@ import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate
 from yomitori.forms_templates.contract import UNKNOWN_FORM
-from yomitori.ocr.detect import detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.preprocess import Registered
 
 from .layout_match import STRONG_MATCH, WEAK_MATCH, match_layouts
 from .page_cnn import CNNVote, PageCNN, page_cnn
-from .title_cues import TitleCue, match_titles, read_lines, registered_title_crop, title_band_crops, upright
+from .page_text import text_verdict
+from .title_cues import (
+    TitleCue,
+    default_engine,
+    match_titles,
+    read_lines,
+    registered_title_crop,
+    title_band_crops,
+    upright,
+)
 
 CNN_NAMES = 0.5  # CNN probability (summed over a form's layouts) at which it names a form
-# … at which it sees a form at all: a new layout's bold amounts hid its title from the quick read (CNN: 0.27)
-CNN_SEES = 0.1
 CNN_REJECTS = 0.9  # CNN probability of `unknown` that vetoes registration alone
 TITLE_ALONE = 0.95  # title similarity that alone confirms a faint scan's weak registration
 # Title similarity that alone names a form no template registers (a new layout): a letter or two misread in a
 # fax's title (0.92). No title of 120 generated non-form pages of six kinds read as any form's at 0.75.
 TITLE_NAMES = 0.9
-TITLE_BAND = 0.3  # share of the upright page's height searched for a title by text detection
-TITLE_LINES = 12  # detected lines of the band read as title candidates (the topmost long ones)
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,6 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
     else:
         cue = _title(gray, match.best, vote, layouts, engine)
     best = match.best
-    if reg is None and cue.form is None and _cnn_sees_a_form(vote):
-        # A new layout of a known form: its title is not where any template prints it, and the quick band read
-        # may have taken handwriting (or amounts in bold print) for the title. Look for it among every detected
-        # line of the top band (a second or so of detection: only where the CNN sees some form at all).
-        cue = _title_by_detection(gray, vote, layouts, engine) or cue
     if reg is None and best is not None and match.score >= WEAK_MATCH and match.rules_fit \
             and cue.form == best.template.form \
             and (vote.probs.get(best.template.id, 0.0) >= CNN_NAMES or cue.similarity >= TITLE_ALONE):
@@ -80,7 +81,18 @@ def classify(gray: np.ndarray, layouts: Iterable[LayoutTemplate], *, cnn: PageCN
         "cnn": {k: round(v, 4) for k, v in vote.probs.items()},
         "title": {"form": cue.form, "similarity": round(cue.similarity, 3), "foreign": cue.foreign},
     }
-    return decide(reg, match.score, vote, cue, signals)
+    result = decide(reg, match.score, vote, cue, signals)
+    if result.layout is None:
+        # No bundled layout: the page's own text names its form, wherever its title stands. The CNN and the
+        # title band, trained and placed on the bundled layouts, are no judges of a layout they never saw.
+        text = text_verdict(gray, engine or default_engine(), vote.orientation)
+        signals["text"] = {"form": text.form, "title": text.title, "similarity": text.title_similarity,
+                           "labels": text.labels, "foreign": text.foreign}
+        if text.form is not None:
+            return Classification(text.form, None, text.confidence, None, (-90 * text.orientation) % 360, signals)
+        if text.foreign:
+            return Classification(UNKNOWN_FORM, None, max(result.confidence, 0.9), None, 0, signals)
+    return result
 
 
 def decide(reg: Registered | None, reg_score: float, vote: CNNVote, cue: TitleCue,
@@ -127,21 +139,3 @@ def _title(gray: np.ndarray, best: Registered | None, vote: CNNVote, layouts: li
         if cue.form is not None:
             return cue
     return match_titles(read_lines(title_band_crops(upright(gray, vote.orientation)), engine), layouts)
-
-
-def _cnn_sees_a_form(vote: CNNVote) -> bool:
-    """Forms together have CNN_SEES of the probability: a blurred upside-down printout gave its own 0.08, another
-    form's layout 0.03."""
-    return sum(p for f, p in vote.form_probs().items() if f != UNKNOWN_FORM) >= CNN_SEES
-
-
-def _title_by_detection(gray: np.ndarray, vote: CNNVote, layouts: list[LayoutTemplate],
-                        engine: RecognitionEngine | None = None) -> TitleCue | None:
-    """The title among the long text lines PP-OCR detection finds in the page's top band (topmost first: a
-    title may be printed no larger than the handwriting under it); None when none of them names a form."""
-    page = upright(gray, vote.orientation)
-    band = np.ascontiguousarray(page[: int(page.shape[0] * TITLE_BAND)])
-    boxes = [b for b in detect_lines(band) if b.w >= 4 * b.h]  # top to bottom
-    crops = [band[b.y : b.y + b.h, b.x : b.x + b.w] for b in boxes[:TITLE_LINES]]
-    cue = match_titles(read_lines(crops, engine), layouts)
-    return cue if cue.form is not None else None

@@ -68,7 +68,7 @@ def match_titles(lines: Iterable[str], layouts: Iterable[LayoutTemplate]) -> Tit
 
 
 @cache
-def _engine() -> RecognitionEngine:
+def default_engine() -> RecognitionEngine:
     # For callers without a recognizer of their own (bench-classify): PP-OCR, one thread, as a title is one
     # or two short lines. The extractor passes its own engine, so a worker loads one recognizer, not two.
     return get_engine("ppocr", threads=1)
@@ -78,7 +78,7 @@ def read_lines(crops: Sequence[np.ndarray], engine: RecognitionEngine | None = N
     """The text of each crop, read by `engine` (default: the module's own PP-OCR recognizer)."""
     if not crops:
         return []
-    engine = engine or _engine()
+    engine = engine or default_engine()
     return [r.text for r in engine.recognize(list(crops), ["any"] * len(crops))]
 
 

@@ -33,7 +33,7 @@ def templates() -> dict[str, LayoutTemplate]:
     root = Path(str(resources.files(__package__)))
     found: dict[str, LayoutTemplate] = {}
     for path in sorted(root.glob("*/*.yaml")):
-        if path.parent.name == "contract":
+        if path.parent.name in ("contract", "wordings"):
             continue
         t = load_template(path)
         found[t.id] = t

@@ -258,13 +258,41 @@ def test_a_stamp_over_the_frame_does_not_pull_its_side_out():
     assert rule_agreement(registered) > 0.9
 
 
-def test_the_title_is_looked_for_when_the_forms_together_have_a_tenth_of_the_cnns_probability():
-    # A blurred upside-down printout of a new layout: its own form 0.08, another form's 0.03, unknown 0.89. The
-    # title found by detection then names the form; a non-form page (forms ≤ 0.03 together) pays no detection.
-    from yomitori.classify.fusion import _cnn_sees_a_form
+def test_the_pages_text_names_its_form_by_title_and_labels_wherever_they_stand():
+    from yomitori.classify.page_text import judge
 
-    blurred = CNNVote({"kyuyo_shiharai_hokokusho/payroll_print": 0.083, "idou_todokede/municipal_c": 0.026,
-                       "unknown": 0.891}, 2, 0.9)
-    letter = CNNVote({"kyuyo_shiharai_hokokusho/national": 0.02, "idou_todokede/municipal_a": 0.01,
-                      "unknown": 0.97}, 0, 0.9)
-    assert _cnn_sees_a_form(blurred) and not _cnn_sees_a_form(letter)
+    labels = ["支払金額", "源泉徴収税額", "給与所得控除後の金額", "所得控除の額の合計額", "受給者番号"]
+    # A payroll program's printout: its title read with a letter lost (a fax), anywhere among its lines.
+    v = judge(["株式会社サンプル 給与計算", *labels, "給与支払報告書（個人別明綑書）", "2,514,646"])
+    assert v.form == "kyuyo_shiharai_hokokusho" and v.labels >= 5
+    idou = ["特別徴収に係る給与所得者異動届出書", "異動年月日", "異動の事由", "未徴収税額"]
+    assert judge(idou).form == "idou_todokede"
+    assert judge(["給与支払報告書（総括表）", "受給者総人員", "報告人員", "特別徴収対象者"]).form == "kyuyo_soukatsuhyo"
+    # A cover letter names the forms in its title and sentences but prints none of their labels.
+    letter = ["給与支払報告書の提出について", "給与支払報告書（個人別明細書）及び総括表を同封します。", "敬具"]
+    assert judge(letter).form is None
+    # The 源泉徴収票 prints the 明細書's labels under another title: not our form.
+    gensen = judge(["給与所得の源泉徴収票", *labels])
+    assert gensen.form is None and gensen.foreign
+    # … but a sheet printing both titles is the 明細書 with its 源泉徴収票 copy.
+    assert judge(["給与所得の源泉徴収票", "給与支払報告書（個人別明細書）", *labels]).form == "kyuyo_shiharai_hokokusho"
+    # A title alone, without the form's labels, is not enough; nor are labels under no title.
+    assert judge(["給与支払報告書（個人別明細書）"]).form is None
+    assert judge(labels * 2).form is None
+
+
+def test_a_cnn_sure_the_page_is_a_stranger_never_vetoes_a_title_that_reads_clearly():
+    # A layout no template describes and the CNN never saw: the CNN calls it unknown at 0.999, yet the page's
+    # text (its title, its labels) names the form.
+    from yomitori.classify import fusion
+
+    class SureItIsAStranger:
+        def vote(self, gray):
+            return _vote(unknown=0.999)
+
+    t = templates()["idou_todokede/municipal_b"]
+    gray = _gray(generate(t, 1021).image)
+    others = [o for o in templates().values() if o.form != t.form]
+    c = fusion.classify(gray, others, cnn=SureItIsAStranger())
+    assert (c.form, c.layout) == (t.form, None), c.signals
+    assert c.signals["text"]["form"] == t.form
