@@ -14,7 +14,7 @@ import numpy as np
 
 from yomitori.forms_templates.schema import Box
 from yomitori.ocr.detect import TextBox
-from yomitori.ocr.preprocess import PX_PER_MM, find_frame, ink_mask
+from yomitori.ocr.preprocess import PX_PER_MM, find_frame, ink_mask, order_corners
 
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
 GAP_MM = 3.0  # a break in a rule up to this long is bridged
@@ -29,6 +29,9 @@ ON_RULE_PX = 4  # a rule's end this near the rule across it is on it
 # into dashes wherever it straddles two fax lines: runs of thin ink this long, this far apart at most, that
 # line up over DASHED_MM make a rule. Characters' strokes do not line up over that length.
 DASH_MM, DASH_GAP_MM, DASHED_MM = 1.5, 5.0, 25.0
+# A frame holds the page's print when this share of its ink lies inside (a title or a program's name may stand
+# outside it; a page of boxed sections has half its print outside its largest box).
+FRAME_HOLDS = 0.85
 BILEVEL = 0.97  # share of a page's pixels near pure black or white above which it is a bilevel scan (fax)
 # Looking for a cell's head the detector missed: past the rule by HEAD_EDGE_MM, ink starting within HEAD_TOP_MM
 # of the cell's top, HEAD_MIN_MM to HEAD_MAX_MM tall, found within HEAD_BAND_MM of the top.
@@ -42,7 +45,7 @@ def frame_of(gray: np.ndarray, rotation: int) -> tuple[np.ndarray, tuple[float, 
 
     The page is taken to be A4 (what tax offices scan): the longer side of the scan is 297 mm.
     """
-    corners = find_frame(gray)
+    corners = page_corners(gray)
     if corners is None:
         return None
     src = np.roll(corners, -(rotation // 90) % 4, axis=0).astype(np.float32)
@@ -51,6 +54,41 @@ def frame_of(gray: np.ndarray, rotation: int) -> tuple[np.ndarray, tuple[float, 
     page = (297.0, 210.0) if fw > fh else (210.0, 297.0)
     x, y = max(0.0, (page[0] - fw) / 2), max(0.0, (page[1] - fh) / 2)
     return src, page, (round(x, 1), round(y, 1), round(fw, 1), round(fh, 1))
+
+
+def page_corners(gray: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl) of what a page prints: its outer frame when it has one that holds the page's
+    print, else the extent of its ink (a payroll printout of boxed sections, or none at all, has no frame;
+    its largest box is one section, and the rest of the page lies outside it)."""
+    ink = cv2.morphologyEx(ink_mask(gray).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    h, w = ink.shape
+    edge = round(0.01 * max(h, w))  # a scanner's dark border is no print
+    ink[:edge], ink[h - edge :], ink[:, :edge], ink[:, w - edge :] = 0, 0, 0, 0
+    ys, xs = np.nonzero(ink[::2, ::2])
+    if len(xs) < 200:
+        return None
+    frame = find_frame(gray)
+    if frame is not None and _inside_quad(frame, xs * 2.0, ys * 2.0).mean() >= FRAME_HOLDS:
+        return frame
+    points = np.stack([xs * 2.0, ys * 2.0], axis=1).astype(np.float32)
+    lo, hi = np.percentile(points, 0.2, axis=0), np.percentile(points, 99.8, axis=0)
+    keep = points[((points >= lo) & (points <= hi)).all(axis=1)]
+    rect = cv2.minAreaRect(keep)
+    if abs(rect[2]) % 90 > 10 and abs(rect[2]) % 90 < 80:  # text is not a rectangle: no skew this large
+        x0, y0 = keep.min(axis=0)
+        x1, y1 = keep.max(axis=0)
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+    return order_corners(cv2.boxPoints(rect).astype(np.float32))
+
+
+def _inside_quad(quad: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Whether each point lies inside the convex quadrilateral (corners in order)."""
+    cross = []
+    for i in range(4):
+        (ax, ay), (bx, by) = quad[i], quad[(i + 1) % 4]
+        cross.append((bx - ax) * (ys - ay) - (by - ay) * (xs - ax))
+    c = np.stack(cross)
+    return (c >= 0).all(axis=0) | (c <= 0).all(axis=0)
 
 
 def is_bilevel(gray: np.ndarray) -> bool:

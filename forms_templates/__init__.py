@@ -11,7 +11,9 @@ import yaml
 from .contract import contract_forms
 from .schema import FieldTemplate, LayoutTemplate, Option
 
-__all__ = ["FieldTemplate", "LayoutTemplate", "Option", "contract_forms", "load_template", "templates"]
+__all__ = [
+    "FieldTemplate", "LayoutTemplate", "Option", "contract_forms", "load_template", "template_paths", "templates",
+]
 
 
 class TemplateError(ValueError):
@@ -27,14 +29,21 @@ def load_template(path: str | Path) -> LayoutTemplate:
         raise TemplateError(f"{path}: {exc}") from exc
 
 
+# Folders beside the layouts that hold other data (the contract, label wordings).
+NOT_LAYOUTS = ("contract", "wordings")
+
+
+def template_paths() -> list[Path]:
+    """The bundled layout files, one per layout."""
+    root = Path(str(resources.files(__package__)))
+    return [p for p in sorted(root.glob("*/*.yaml")) if p.parent.name not in NOT_LAYOUTS]
+
+
 @cache
 def templates() -> dict[str, LayoutTemplate]:
     """Every bundled layout, by id `form/layout`."""
-    root = Path(str(resources.files(__package__)))
     found: dict[str, LayoutTemplate] = {}
-    for path in sorted(root.glob("*/*.yaml")):
-        if path.parent.name in ("contract", "wordings"):
-            continue
+    for path in template_paths():
         t = load_template(path)
         found[t.id] = t
     return found

@@ -140,11 +140,11 @@ def find_frame(gray: np.ndarray) -> np.ndarray | None:
         return None
     # The smallest rotated rectangle around the outline survives a corner hidden by a stamp;
     # each side is then fitted to the outline's own points.
-    corners = _order(cv2.boxPoints(cv2.minAreaRect(c)).astype(np.float32))
+    corners = order_corners(cv2.boxPoints(cv2.minAreaRect(c)).astype(np.float32))
     return _refine(corners, c.reshape(-1, 2).astype(np.float32))
 
 
-def _order(pts: np.ndarray) -> np.ndarray:
+def order_corners(pts: np.ndarray) -> np.ndarray:
     s = pts.sum(axis=1)
     d = pts[:, 0] - pts[:, 1]
     return np.array([pts[s.argmin()], pts[d.argmax()], pts[s.argmax()], pts[d.argmin()]], dtype=np.float32)

@@ -332,3 +332,24 @@ def test_a_faxs_labels_with_half_their_letters_wrong_still_place_its_fields(engi
     got = read_fallback(fb, engine)
     keys = ("recipient_address", "total_deductions", "payer_name", "payer_address", "payer_number")
     assert [k for k in keys if got[k].value != sample.truth[k]] == []
+
+
+def test_a_page_without_an_outer_frame_is_read_within_the_extent_of_its_print(engine):
+    # A payroll printout of boxed sections, or none at all, has no single outer frame: the page is mapped by
+    # what it prints instead, and its labels are found all the same.
+    import cv2
+
+    from yomitori.classify.page_rules import page_corners
+    from yomitori.ocr.preprocess import find_frame
+
+    t = templates()["idou_todokede/municipal_b"]
+    sample = generate(t, 3001, hand=False, clean=True)
+    gray = to_working(np.asarray(sample.image.convert("RGB")))
+    framed = find_frame(gray)
+    assert np.abs(page_corners(gray) - framed).max() == 0  # a frame that holds the print is the frame
+    cv2.polylines(gray, [framed.astype(np.int32).reshape(-1, 1, 2)], True, 255, 12)
+    assert find_frame(gray) is None
+    corners = page_corners(gray)
+    assert np.abs(corners - framed).max() < 40  # the print stands where the frame was, within a margin
+    fb = locate(gray, t.form, 0, engine, exclude_layout=t.layout)
+    assert fb is not None and len(fb.pending) >= 25
