@@ -107,75 +107,96 @@ def _wrap(text: str, lines: int) -> list[str]:
 
 # ---------------------------------------------------------------- blank form
 
-def render_blank(t: LayoutTemplate, dpi: int = 300) -> Image.Image:
+@dataclass(frozen=True)
+class PrintLook:
+    """How a form's own matter is printed, beyond its template: what other printers and programs vary.
+
+    The default is the bundled layouts' look; the layout generator (`synth/layouts.py`) varies it.
+    """
+
+    outer_frame: bool = True  # payroll printouts often have none
+    field_boxes: bool = True  # … nor a ruled box around each value
+    ink: tuple[int, int, int] = PRINT_INK  # municipal forms come printed in blue, green, brown
+    label_font: Font = LABEL_FONT
+
+
+DEFAULT_LOOK = PrintLook()
+
+
+def render_blank(t: LayoutTemplate, dpi: int = 300, look: PrintLook = DEFAULT_LOOK) -> Image.Image:
     c = Canvas(t, dpi)
-    c.rect(t.frame, width_mm=t.frame_mm)
-    c.text(t.title_box, t.title, LABEL_FONT, align="center")
+    if look.outer_frame:
+        c.rect(t.frame, width_mm=t.frame_mm, color=look.ink)
+    c.text(t.title_box, t.title, look.label_font, align="center", color=look.ink)
     for d in t.decor:
-        _decor(c, d, t.line_mm)
+        _decor(c, d, t.line_mm, look)
     for f in t.fields:
-        _blank_field(c, f, t.line_mm)
+        _blank_field(c, f, t.line_mm, look)
     return c.image
 
 
-def _decor(c: Canvas, d: Decor, line_mm: float) -> None:
+def _decor(c: Canvas, d: Decor, line_mm: float, look: PrintLook) -> None:
     if d.ruled:
-        c.rect(d.box, width_mm=d.line_mm or line_mm)
+        c.rect(d.box, width_mm=d.line_mm or line_mm, color=look.ink)
     if d.text:
-        c.text(d.box, d.text, LABEL_FONT, size_mm=d.size, align=d.align)
+        c.text(d.box, d.text, look.label_font, size_mm=d.size, align=d.align, color=look.ink)
 
 
-def _blank_field(c: Canvas, f: FieldTemplate, line_mm: float) -> None:
+def _blank_field(c: Canvas, f: FieldTemplate, line_mm: float, look: PrintLook) -> None:
     x, y, w, h = f.box
+    font, ink = look.label_font, look.ink
     if f.kind == "checkbox":
-        c.rect(f.box, width_mm=line_mm * 0.8)
-    elif f.kind != "choice" or f.mark != "circle":
-        c.rect(f.box, width_mm=line_mm)
+        c.rect(f.box, width_mm=line_mm * 0.8, color=ink)
+    elif (f.kind != "choice" or f.mark != "circle") and (look.field_boxes or f.kind == "cells"):
+        c.rect(f.box, width_mm=line_mm, color=ink)
     if f.code_box:
-        c.rect(f.code_box, width_mm=line_mm)
+        c.rect(f.code_box, width_mm=line_mm, color=ink)
     if f.label and f.label_box:
-        c.text(f.label_box, f.label, LABEL_FONT, size_mm=min(2.6, f.label_box[3] * 0.6))
+        c.text(f.label_box, f.label, font, size_mm=min(2.6, f.label_box[3] * 0.6), color=ink)
     if f.kind == "cells" and f.cells:
         for i in range(1, f.cells):
             cx = x + w * i / f.cells
             # heavier every 4 digits, as printed
-            c.line(cx, y, cx, y + h, width_mm=line_mm * (0.48 if i % 4 else 1))
+            c.line(cx, y, cx, y + h, width_mm=line_mm * (0.48 if i % 4 else 1), color=ink)
     if f.suffix:
-        c.text((x + w - 5, y + h * 0.45, 5, h * 0.55), f.suffix, LABEL_FONT, size_mm=min(2.2, h * 0.4), align="right")
+        c.text((x + w - 5, y + h * 0.45, 5, h * 0.55), f.suffix, font, size_mm=min(2.2, h * 0.4), align="right",
+               color=ink)
     for o in f.options:
-        _option_label(c, o, f.mark)
+        _option_label(c, o, f.mark, look)
     if f.date:
         for o in f.date.era:
-            _option_label(c, o, f.date.era_mark)
+            _option_label(c, o, f.date.era_mark, look)
         if f.date.era_box and f.date.era_mark == "write":
-            c.rect(f.date.era_box, width_mm=line_mm)
+            c.rect(f.date.era_box, width_mm=line_mm, color=ink)
         elif f.date.era_box and f.date.era_fixed:
-            c.text(f.date.era_box, era_from_token(f.date.era_fixed).kanji, LABEL_FONT,
-                   size_mm=min(2.6, f.date.era_box[3] * 0.5), align="center")
+            c.text(f.date.era_box, era_from_token(f.date.era_fixed).kanji, font,
+                   size_mm=min(2.6, f.date.era_box[3] * 0.5), align="center", color=ink)
         for part, unit in ((f.date.year, "年"), (f.date.month, "月"), (f.date.day, "日")):
             if part:
                 px, py, pw, ph = part
-                c.text((px + pw, py, 4, ph), unit, LABEL_FONT, size_mm=min(2.6, ph * 0.5))
+                c.text((px + pw, py, 4, ph), unit, font, size_mm=min(2.6, ph * 0.5), color=ink)
 
 
-def _option_label(c: Canvas, o: Option, mark: str) -> None:
+def _option_label(c: Canvas, o: Option, mark: str, look: PrintLook) -> None:
     x, y, w, h = o.box
+    font, ink = look.label_font, look.ink
     if mark == "tick":
         side = min(h * 0.7, 3.5)
-        c.rect((x + 0.5, y + (h - side) / 2, side, side), width_mm=0.2)
-        c.text((x + side + 1, y, w - side - 1, h), o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6))
+        c.rect((x + 0.5, y + (h - side) / 2, side, side), width_mm=0.2, color=ink)
+        c.text((x + side + 1, y, w - side - 1, h), o.label, font, size_mm=min(2.6, h * 0.6), color=ink)
     elif mark == "write":  # a legend entry: number and option, nothing to mark
-        c.text(o.box, o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6))
+        c.text(o.box, o.label, font, size_mm=min(2.6, h * 0.6), color=ink)
     else:
-        c.text(o.box, o.label, LABEL_FONT, size_mm=min(2.6, h * 0.6), align="center")
+        c.text(o.box, o.label, font, size_mm=min(2.6, h * 0.6), align="center", color=ink)
 
 
 # ---------------------------------------------------------------- filling in
 
-def render_filled(t: LayoutTemplate, paper: dict[str, object], rng: random.Random, style: Style) -> Image.Image:
+def render_filled(t: LayoutTemplate, paper: dict[str, object], rng: random.Random, style: Style,
+                  look: PrintLook = DEFAULT_LOOK) -> Image.Image:
     """The blank form with each field's paper value written in (see `paper_values`)."""
     c = Canvas(t, style.dpi)
-    c.image.paste(render_blank(t, style.dpi))
+    c.image.paste(render_blank(t, style.dpi, look))
     writer = _Writer(c, rng, style)
     stamped = {"payer_name", "payer_address"} if style.rubber_stamp else set()
     for f in t.fields:

@@ -104,6 +104,24 @@ def bench(
     run_bench(pages=pages, seed=seed, workers=workers, out=out, engine=engine, console=err, layouts=layout)
 
 
+@app.command("bench-unseen")
+def bench_unseen(
+    layouts: Annotated[int, typer.Option(help="generated layouts per form")] = 10,
+    pages: Annotated[int, typer.Option(help="pages per layout (one batch)")] = 6,
+    learn: Annotated[int, typer.Option(help="pages a batch learns its layout from before it is scored")] = 3,
+    unknown: Annotated[int, typer.Option(help="non-form pages")] = 30,
+    seed: Annotated[int | None, typer.Option(help="first layout seed; default: fresh and random")] = None,
+    frozen: Annotated[bool, typer.Option(help="also the frozen hand-made layouts (synth/frozen_layouts)")] = True,
+    workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
+    out: Annotated[Path, typer.Option(help="where to write the numbers")] = Path("bench-results/unseen.json"),
+) -> None:
+    """Layouts no template describes: classification, fields read without a template and after learning."""
+    from yomitori.unseen_bench import run_bench
+
+    run_bench(layouts=layouts, pages=pages, learn=learn, unknown=unknown, seed=seed, workers=workers,
+              frozen=frozen, out=out, console=err)
+
+
 @app.command()
 def calibrate(
     pages: Annotated[int, typer.Option(help="pages per layout and writing (print/hand)")] = 40,
