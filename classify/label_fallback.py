@@ -24,6 +24,7 @@ import numpy as np
 
 from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
 from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
+from yomitori.forms_templates.wordings import form_wordings
 from yomitori.ocr.detect import TextBox, detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
@@ -41,6 +42,7 @@ MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tic
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 MATCH_BILEVEL = 0.45  # … on a fax, whose 1.5 mm labels come out with half their letters wrong (優別 for 種別)
+SHORT_LABEL = 3  # a label this short begins a line only when spelt out in full
 NEAR_LABEL = 0.3  # … and from which it may be one misread: read again by the second recognizer
 FALLBACK_CONFIDENCE = 0.5  # the most a fallback value may claim: a person checks every one
 # Value types read as text beside a label; choices, checkboxes and dates need their printed options.
@@ -57,6 +59,10 @@ FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位�
 NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
 COLUMN_MM = 4.0  # labels of one numbered column stand this near one another across
 ROW_MM = 10.0  # a numbered row's labels stand within this of its name's label, down the page
+SQUARE_MM = (3.0, 7.5)  # the sides of a printed check square (within its rules, as `cells` finds it)
+SQUARE_GAP_MM = 12.0  # … at most this far from its label's end
+OPEN_CELL_LINES = 4.0  # a cell holding other labels and this many lines tall is open: its value is cut out round it
+OPEN_BELOW_LINES = 3.0  # … and lies on its line or at most this many lines under it
 GAP_CUT_MM = 1.0  # a gap this wide between characters ends a label that runs on into its value
 UNITS = {"円", "人", "内", "従", "従人", "年分", "長"}  # printed beside values (…市長): never part of a value
 
@@ -114,11 +120,14 @@ def _norm(text: str) -> str:
 
 
 def synonyms(form: str, *, exclude_layout: str | None = None) -> dict[str, set[str]]:
-    """Every printed wording of each field's label: the contract's, and each bundled layout's; and the
-    contract's without its bracketed asides (年分（令和　年分） is printed 年分) or cut to its head noun
+    """Every printed wording of each field's label: the contract's, the form's wordings as data
+    (`forms_templates/wordings/`) and each bundled layout's; and the contract's without its bracketed
+    asides (年分（令和　年分） is printed 年分) or cut to its head noun
     (異動後の未徴収税額の徴収方法 → 徴収方法) where that is no other field's wording."""
     fields = contract_forms()[form].fields
     found: dict[str, set[str]] = {key: {_norm(c.label)} for key, c in fields.items()}
+    for key, spelt in form_wordings()[form].fields.items():
+        found[key] |= {_norm(w) for w in spelt}
     for t in templates().values():
         if t.form != form or t.layout == exclude_layout:
             continue
@@ -185,7 +194,11 @@ def similarity(label: str, text: str) -> float:
     if not t or not label:
         return 0.0
     whole = SequenceMatcher(None, label, t).ratio()
-    head = SequenceMatcher(None, label, t[: len(label)]).ratio() * (0.9 if len(t) > len(label) else 1.0)
+    head = SequenceMatcher(None, label, t[: len(label)]).ratio()
+    # A short label's every character counts: 連絡先 is not the beginning of 連絡者（係・氏名）.
+    if len(label) <= SHORT_LABEL and head < 1.0:
+        head = 0.0
+    head *= 0.9 if len(t) > len(label) else 1.0
     if len(label) < 2:
         return whole
     # A label that is only a two-kana particle (から, まで) often ends a longer printed phrase (未徴収期間 自);
@@ -456,6 +469,9 @@ def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -
     The box is drawn tight round the writing found there (a tick, a circle, a printout's *), so that the
     template reader's share of ink tells a mark from specks; with no writing, the whole place (unmarked)."""
     lx, ly, lw, lh = label.box
+    square = _square_beside(label.box, all_cells)
+    if square is not None:
+        return _tight(square, written)
     cell = cell_at(lx + lw / 2, ly + lh / 2, all_cells)
     if cell is None:
         return None
@@ -472,6 +488,25 @@ def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -
     area = (x0, top, x1 - x0, min(y + h, top + 8.0) - top)
     if area[2] < 2.0 or area[3] < 2.0:
         return None
+    return _tight(area, written)
+
+
+def _square_beside(label: Box, all_cells: Sequence[Box]) -> Box | None:
+    """A printed check square on the label's line, just after it (or before it): 未成年者 □, □ 一括徴収."""
+    lx, ly, lw, lh = label
+    cy = ly + lh / 2
+    near = []
+    for b in all_cells:
+        x, y, w, h = b
+        if not (SQUARE_MM[0] <= w <= SQUARE_MM[1] and SQUARE_MM[0] <= h <= SQUARE_MM[1]) or abs(y + h / 2 - cy) > lh:
+            continue
+        gap = x - (lx + lw) if x >= lx + lw - 0.5 else lx - (x + w)
+        if -0.5 <= gap <= SQUARE_GAP_MM:
+            near.append((gap, b))
+    return min(near)[1] if near else None
+
+
+def _tight(area: Box, written: np.ndarray) -> Box:
     a0, b0, a1, b1 = to_px(area)
     ys, xs = np.nonzero(written[max(0, b0) : b1, max(0, a0) : a1])
     if xs.size < MARK_PX:
@@ -481,13 +516,15 @@ def _check_box(label: Detected, all_cells: Sequence[Box], written: np.ndarray) -
     return (bx, by, bw, bh)
 
 
-def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequence[Detected]) -> list[Box]:
+def _split_at_labels(all_cells: Sequence[Box], label: Detected,
+                     printed: Sequence[Detected]) -> tuple[list[Box], bool]:
     """The label's cell cut where another label starts beside it on its row: a rule between two fields
-    that the scan lost still has a label on each side of it."""
+    that the scan lost still has a label on each side of it. True with the cells when the label's cell
+    is open (no rules round the label: its value may be beside or under it alike)."""
     lx, ly, lw, lh = label.box
     cell = cell_at(lx + lw / 2, ly + lh / 2, all_cells)
     if cell is None:
-        return list(all_cells)
+        return list(all_cells), False
     x, y, w, h = cell
     right, left = x + w, x
     for d in printed:
@@ -499,9 +536,25 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected, printed: Sequenc
             right = min(right, dx - 0.5)
         elif dx + dw <= lx:
             left = max(left, lx - 0.5)
-    if (left, right) == (x, x + w):
-        return list(all_cells)
-    return [(left, y, right - left, h), *(b for b in all_cells if b != cell)]
+    top, bottom = y, y + h
+    # A cell that holds other labels above or below this one is no field's cell but a region of the page
+    # (a printout, a boxed section, a frameless page): nothing but the labels bounds the fields in it.
+    off_line = [d for d in printed if d is not label and inside(*_centre(d.box), cell)
+                and (d.box[1] + d.box[3] <= ly + 0.2 * lh or d.box[1] >= ly + 0.8 * lh)]
+    open_cell = bool(off_line) and h > OPEN_CELL_LINES * max(lh, 3.0)
+    if open_cell:
+        # No rules close the label's cell round it (a printout, a boxed section, the frameless page): its
+        # value stands on its line up to the next label, or under it up to the label below.
+        top = max(y, ly - 0.4 * lh)
+        bottom = min(y + h, ly + lh + OPEN_BELOW_LINES * max(lh, 3.0))
+        for d in printed:
+            dx, dy, dw, dh = d.box
+            if d is not label and dy >= ly + lh * 0.8 and dx < right and dx + dw > lx and inside(
+                    dx + dw / 2, dy + dh / 2, cell):
+                bottom = min(bottom, dy - 0.3)
+    if (left, right, top, bottom) == (x, x + w, y, y + h):
+        return list(all_cells), False
+    return [(left, top, right - left, bottom - top), *(b for b in all_cells if b != cell)], open_cell
 
 
 def _row_from(first: Box, all_cells: Sequence[Box], most: int | None = None) -> Box:
@@ -648,9 +701,11 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         c = contract[key]
         if c.type not in READABLE:
             continue
-        split = _split_at_labels(all_cells, label, printed)
+        split, open_cell = _split_at_labels(all_cells, label, printed)
         own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES, others=[d.box for d in others[key]])
-        if _heads_its_cell(label.box, split):
+        if open_cell:
+            beside = []  # the cells beyond an open one are the page's other sections
+        elif _heads_its_cell(label.box, split):
             beside = []  # its value is written under it or nowhere: an empty cell is a blank field
             # … under it, not beside it: what is beside the label on its line is at most the end of the value
             # (54548 under 受給者番号 would read as 48).

@@ -29,6 +29,8 @@ COARSE_REF_PX_PER_MM = 8.0
 # Image-analysis sizes below are in millimetres (areas in mm²), turned into pixels at the working
 # resolution when used, so that a different PX_PER_MM crops, drops out and despeckles the same paper.
 RED_GROW_MM = 0.25  # a seal's washed-out rim
+SEAL_MM = (6.0, 24.0)  # a 印影's least and greatest side (a personal seal ~10 mm, a company's square ~18 mm)
+SEAL_GROUP_MM = 1.5  # the ring and the letters of one seal lie this near one another
 FRAME_GAP_MM = 0.125  # gaps closed in the ruled frame (fax dropouts, JPEG)
 FRAME_FIT_MM = 0.75  # the least distance from a frame side that still counts as on it
 FRAME_SEARCH_MM = 15.0  # how far inside the smallest rectangle around the outline a frame side is looked for
@@ -94,12 +96,29 @@ def drop_red(rgb: np.ndarray) -> np.ndarray:
     gray = cv2.min(r, cv2.min(g, b))
     red = (cv2.subtract(r, gb) > 35) & (r > 100)  # r − max(g, b) > 35; saturation cannot reach it
     if red.any():
+        red = _seal_sized(red)
+    if red.any():
         # Grow the mask over the seal's washed-out edges, but never over black ink it lies on.
         grown = cv2.dilate(red.view(np.uint8), grow_kernel(RED_GROW_MM)).view(bool)
         red |= grown & (gray > 90)
         paper = np.uint8(min(255, int(np.percentile(gray[::4, ::4], 90))))
         gray[red] = np.maximum(gray[red], paper)
     return gray
+
+
+def _seal_sized(red: np.ndarray) -> np.ndarray:
+    """The red ink that is a seal's: blobs of a seal's size. A form printed in red or brown (its rules, its
+    labels and title, thin and spread over the page) is the form, and classification reads it."""
+    near = cv2.dilate(red.view(np.uint8), grow_kernel(SEAL_GROUP_MM))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    lo, hi = SEAL_MM[0] * PX_PER_MM, SEAL_MM[1] * PX_PER_MM * 1.5  # pages of A5 come out at ~12 px/mm
+    grown = 2 * mm_px(SEAL_GROUP_MM)  # what the grouping added round each blob
+    sides = stats[1:, 2:4] - grown
+    seal = np.zeros(n, bool)
+    seal[1:] = (sides.min(axis=1) >= lo) & (sides.max(axis=1) <= hi)
+    if seal[1:].all():
+        return red
+    return red & seal[labels]
 
 
 def to_working(rgb: np.ndarray) -> np.ndarray:

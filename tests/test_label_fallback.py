@@ -353,3 +353,23 @@ def test_a_page_without_an_outer_frame_is_read_within_the_extent_of_its_print(en
     assert np.abs(corners - framed).max() < 40  # the print stands where the frame was, within a margin
     fb = locate(gray, t.form, 0, engine, exclude_layout=t.layout)
     assert fb is not None and len(fb.pending) >= 25
+
+
+def test_a_form_printed_in_red_keeps_its_print_and_loses_its_seals() -> None:
+    """Seals are dropped (they must not corrupt the text under them); a form printed in red or brown is the
+    form: its rules, labels and title are what classification and the layout-free reader read."""
+    from PIL import Image, ImageDraw
+
+    from yomitori.ocr.preprocess import PX_PER_MM, drop_red
+
+    mm = PX_PER_MM
+    page = Image.new("RGB", (round(200 * mm), round(120 * mm)), "white")
+    draw = ImageDraw.Draw(page)
+    brown = (150, 60, 35)
+    draw.rectangle((10 * mm, 10 * mm, 190 * mm, 110 * mm), outline=brown, width=4)  # the form's frame
+    draw.rectangle((20 * mm, 20 * mm, 60 * mm, 23 * mm), fill=brown)  # a label's worth of red print
+    draw.ellipse((120 * mm, 60 * mm, 132 * mm, 72 * mm), outline=(205, 40, 45), width=5)  # a 印影
+    gray = drop_red(np.asarray(page))
+    assert gray[round(10 * mm), round(100 * mm)] < 128  # the frame stays
+    assert gray[round(21.5 * mm), round(40 * mm)] < 128  # the label stays
+    assert gray[round(66 * mm), round(120 * mm) + 2] > 200  # the seal goes
