@@ -41,6 +41,7 @@ def draft_template(
     from yomitori.ocr.preprocess import to_working
 
     from .label_fallback import draft_yaml
+    from .page_cnn import page_cnn
 
     if form is not None and form not in contract_forms():
         raise typer.BadParameter(f"unknown form '{form}'; one of {', '.join(contract_forms())}")
@@ -51,13 +52,16 @@ def draft_template(
         raise typer.BadParameter(f"{scan}: no readable page")
     gray = to_working(page.image)
     engine = get_engine("ppocr")
-    named = classify(gray, templates().values(), engine=engine)
-    if form is None and named.form == UNKNOWN_FORM:
-        err.print(f"{scan}: the classifier names no form on this page; say which it is with --form")
-        raise typer.Exit(1)
+    if form is None:
+        named = classify(gray, templates().values(), engine=engine)
+        if named.form == UNKNOWN_FORM:
+            err.print(f"{scan}: the classifier names no form on this page; say which it is with --form")
+            raise typer.Exit(1)
+        form, rotation = named.form, named.rotation
+    else:  # the form is known: only the page's orientation is asked (the fallback tries the other turns too)
+        rotation = (-90 * page_cnn().vote(gray).orientation) % 360
     try:
-        draft = draft_from_page(gray, form or named.form, named.rotation, engine, second_reader(engine),
-                                layout=layout)
+        draft = draft_from_page(gray, form, rotation, engine, second_reader(engine), layout=layout)
     except NoDraft as e:
         err.print(f"{scan}: {e}")
         raise typer.Exit(1) from None

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from yomitori.forms_templates import LayoutTemplate
+from yomitori.forms_templates import LayoutTemplate, templates
 from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, find_frame, fit, ink_mask, mm_px, reference
+
+from .page_rules import page_corners
 
 MATCH_THRESHOLD = 0.55  # share of the layout's printed ink found on the page
 STRONG_MATCH = 0.8  # registration alone is enough unless another signal objects
@@ -64,16 +66,24 @@ class LayoutMatch:
 
 
 def match_layouts(gray: np.ndarray, layouts: Iterable[LayoutTemplate]) -> LayoutMatch:
+    layouts = list(layouts)
     corners = find_frame(gray)
-    if corners is None:
+    # A layout learned from a page without an outer frame (saved_layouts) has its print's extent for a frame: it is
+    # registered by that extent too. Bundled layouts are registered by their ruled frame only.
+    learned = [t for t in layouts if t.id not in templates()]
+    extent = page_corners(gray) if learned else None
+    if corners is None and extent is None:
         return LayoutMatch(None, 0.0, False)
     # Every layout is scored on a coarse copy; only the best is warped at full size.
-    candidates = sorted((r for t in layouts if (r := fit(gray, t, corners)) is not None),
-                        key=lambda r: r.score, reverse=True)
+    fits = [fit(gray, t, corners) for t in layouts] if corners is not None else []
+    if extent is not None and (corners is None or not np.allclose(extent, corners)):
+        fits += [fit(gray, t, extent) for t in learned]
+    candidates = sorted((r for r in fits if r is not None), key=lambda r: r.score, reverse=True)
     if not candidates:
-        return LayoutMatch(None, 0.0, True)
+        return LayoutMatch(None, 0.0, corners is not None)
     best = candidates[0].warp(gray)
-    return LayoutMatch(best, candidates[1].score if len(candidates) > 1 else 0.0, True, rule_agreement(best))
+    return LayoutMatch(best, candidates[1].score if len(candidates) > 1 else 0.0, corners is not None,
+                       rule_agreement(best))
 
 
 def rule_agreement(reg: Registered) -> float | None:

@@ -55,12 +55,13 @@ def register_onto(gray: np.ndarray, t: LayoutTemplate) -> Registered | None:
     return found.warp(gray) if found is not None else None
 
 
-def reread(t: LayoutTemplate, page: np.ndarray, key: str, engine: RecognitionEngine) -> FieldResult:
-    """Field `key` of `t` read from the registered page, as the pipeline reads a registered page's field."""
+def reread(t: LayoutTemplate, page: np.ndarray, keys: list[str], engine: RecognitionEngine) -> dict[str, FieldResult]:
+    """Fields `keys` of `t` read from the registered page, as the pipeline reads a registered page's fields (the
+    blank form of `t` dropped out, every line recognized in one batch)."""
     from yomitori.extract import read_planned
 
     reg = Registered(t, page, 0, 1.0)
-    return read_planned({key: plan_field(reg, t.field(key))}, engine, None)[key]
+    return read_planned({k: plan_field(reg, t.field(k)) for k in keys}, engine, None)
 
 
 _engine: RecognitionEngine | None = None

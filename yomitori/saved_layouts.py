@@ -41,7 +41,7 @@ def parse(text: str) -> LayoutTemplate:
     try:
         t = LayoutTemplate.model_validate(raw)
     except Exception as e:  # pydantic's errors, one a line, as `load_template` reports them
-        raise LayoutError(_pydantic_problems(e)) from None
+        raise LayoutError(pydantic_problems(e)) from None
     problems = []
     if not NAME.match(t.layout):
         problems.append(f"layout name {t.layout!r}: letters, digits, - and _ (at most 64)")
@@ -57,7 +57,7 @@ def parse(text: str) -> LayoutTemplate:
     return t
 
 
-def _pydantic_problems(e: Exception) -> list[str]:
+def pydantic_problems(e: Exception) -> list[str]:
     errors = getattr(e, "errors", None)
     if not callable(errors):
         return [str(e)]

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from yomitori.review_ui.routers import (
     admin_bots,
+    admin_layouts,
     admin_templates,
     admin_users,
     api_batches,
@@ -27,6 +28,7 @@ ALL: list[APIRouter] = [
     images.router,
     admin_users.router,
     admin_templates.router,
+    admin_layouts.router,  # the template editor, under /admin/layouts, Administrator only
     admin_bots.router,  # the bots' administrator pages, under /admin/bots, Administrator only
     audit.router,
     api_batches.router,

@@ -20,9 +20,10 @@ import cv2
 import numpy as np
 import sqlalchemy as sa
 
-from yomitori import metrics
+from yomitori import metrics, saved_layouts
 from yomitori.errors import YomitoriError
 from yomitori.extract import Extractor, PageResult, WorkPage
+from yomitori.forms_templates import templates
 from yomitori.forms_templates.contract import ERROR_FORM
 from yomitori.jobs.runtime import Runtime, new_lease_owner, owner_is_dead, runtime
 from yomitori.logs import bind
@@ -160,6 +161,7 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
     with rt.store.tenant(tenant) as repo:
         claimed = _claim(repo, Page, page_ids, PageStatus.ingested, owner, rt.settings.lease_seconds)
         rows = [(p.id, p.source.name, p.number, p.image_sha256, p.attempts) for p in claimed]
+        learned = saved_layouts.active_layouts(repo)  # the tenant's saved layouts are read as bundled ones are
         bind(batch=sorted({p.batch_id for p in claimed}) or None)
     metrics.count_pages("extract", "skipped", len(page_ids) - len(rows))
     if not rows:
@@ -179,7 +181,9 @@ def extract_pages(tenant: str, page_ids: list[int]) -> int:
         except Exception as exc:
             results[page_id] = _error(source, number, f"page image could not be loaded ({exc})")
     try:
-        results.update(_read(extractor(rt.settings.ocr_engine, rt.settings.ocr_threads), work))
+        ex = extractor(rt.settings.ocr_engine, rt.settings.ocr_threads)
+        ex.layouts = [*templates().values(), *learned]
+        results.update(_read(ex, work))
     except YomitoriError:  # the installation, not the pages, is at fault: leave them for a retry once it is fixed
         with rt.store.tenant(tenant) as repo:
             _release(repo, Page, [r[0] for r in rows], owner)
