@@ -172,6 +172,9 @@ class Page(TenantScoped, Base):
     lease_until: Mapped[datetime | None]
     job_id: Mapped[str | None] = mapped_column(sa.String(100))
     extracted_at: Mapped[datetime | None]
+    # A line of an electronic submission (yomitori/standard/importing.py) stands in for the page image: the
+    # review UI shows it, and an export in the same layout carries its items that map to no contract field.
+    record_line: Mapped[str | None] = mapped_column(sa.Text)
 
     source: Mapped[SourceFile] = relationship()
 
