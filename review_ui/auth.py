@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -76,9 +77,7 @@ def _check(repo: TenantRepo, settings: UISettings, username: str, password: str)
         return LoginResult(None, f"ログインの失敗が続いたためロックされています。{settings.lockout_minutes}分後に"
                                  "もう一度お試しいただくか、管理者に解除を依頼してください")
     if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= settings.lockout_failures:
-            user.locked_until, user.failed_logins = now + timedelta(minutes=settings.lockout_minutes), 0
+        if count_failure(repo, user, settings, now):
             repo.audit(user.username, "auth.locked", user, minutes=settings.lockout_minutes)
         else:
             repo.audit(user.username, "auth.login_failed", user)
@@ -89,6 +88,21 @@ def _check(repo: TenantRepo, settings: UISettings, username: str, password: str)
     repo.audit(user.username, "auth.login", user)
     repo.session.flush()
     return LoginResult(user)
+
+
+def count_failure(repo: TenantRepo, user: User, settings: UISettings, now: datetime) -> bool:
+    """One more failed login, counted in one UPDATE … RETURNING (parallel attempts cannot overwrite each other's
+    count on SQLite or PostgreSQL); the failure that reaches `lockout_failures` locks the account. True if it did."""
+    limit = settings.lockout_failures
+    reached = User.failed_logins + 1 >= limit
+    failed = repo.session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(failed_logins=sa.case((reached, 0), else_=User.failed_logins + 1),
+                locked_until=sa.case((reached, now + timedelta(minutes=settings.lockout_minutes)),
+                                     else_=User.locked_until))
+        .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
+    repo.session.expire(user, ["failed_logins", "locked_until"])
+    return failed == 0
 
 
 # ---------------------------------------------------------------- sessions

@@ -338,5 +338,26 @@ class BotRun(TenantScoped, Base):
     message: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+class SavedLayout(TenantScoped, Base):
+    """One version of a layout learned for this tenant (template YAML): a draft found from a page's printed labels,
+    then each save from the template editor a new version; none is ever changed. The newest `active` version of a
+    layout is read like a bundled template."""
+
+    __tablename__ = "saved_layouts"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "form", "layout", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[str] = mapped_column(sa.String(64))
+    layout: Mapped[str] = mapped_column(sa.String(64))  # letters, digits, - and _; never a bundled layout's name
+    version: Mapped[int]  # 1, 2, ... per (form, layout)
+    yaml: Mapped[str] = mapped_column(sa.Text)  # validated as forms_templates/ files are
+    active: Mapped[bool] = mapped_column(default=False)  # False: a draft, not read with until an administrator saves
+    page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pages.id"))  # the page it was drafted from
+    image_sha256: Mapped[str | None] = mapped_column(sa.String(64))  # that page registered onto it (PNG)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
-                                         KeyingSecret, BotScenario, BotRun)
+                                         KeyingSecret, BotScenario, BotRun, SavedLayout)
