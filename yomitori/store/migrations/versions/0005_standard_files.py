@@ -1,7 +1,7 @@
 """Standard files: a page that is a line of an electronic submission (a 315 record) keeps that line.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008
 Create Date: 2026-12-10 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
