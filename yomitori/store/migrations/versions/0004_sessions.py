@@ -1,7 +1,7 @@
 """Security: server-side sessions (revocable), a web upload's original file name kept apart from its safe name.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-08 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
