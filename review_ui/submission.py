@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
+from yomitori.filenames import safe_name
 from yomitori.review_ui.deps import AppState
 from yomitori.store.models import User
 from yomitori.store.repo import TenantRepo
@@ -32,8 +33,9 @@ def submit_uploads(state: AppState, repo: TenantRepo, user: User, files: list[Up
             except UploadRefused as e:
                 raise SubmissionRefused(f"{f.filename}：取り込めません（{e.message}）") from None
         batch = repo.create_batch(name.strip(), created_by=user.username)
-        for up in checked:
-            repo.add_source(batch, up.name, up.path.read_bytes())  # one file in memory at a time, ≤ the size limit
+        for up in checked:  # one file in memory at a time, ≤ the size limit; the typed name only for display
+            source = repo.add_source(batch, safe_name(up.name), up.path.read_bytes())
+            source.original_name = up.name
         repo.audit(user.username, "batch.submit", batch, files=len(checked), via="web")
         batch_id = batch.id
         repo.session.commit()  # the runner reads it from another session
