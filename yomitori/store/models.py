@@ -136,6 +136,8 @@ class SourceFile(TenantScoped, Base):
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
     position: Mapped[int]  # order of submission, 0-based
     name: Mapped[str] = mapped_column(sa.String(1000))  # the path as the user gave it (the contract's "source")
+    # A web upload's file name as typed, for display only: `name` then holds it sanitised (yomitori.filenames)
+    original_name: Mapped[str | None] = mapped_column(sa.String(1000))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[SourceStatus] = mapped_column(_enum(SourceStatus, "source_status"), default=SourceStatus.pending)
@@ -359,5 +361,20 @@ class SavedLayout(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UserSession(TenantScoped, Base):
+    """A login to the review UI or API, checked on every request; ended by logout, a new password, a lock, a role
+    change or deactivation. The cookie holds the token, the store only its SHA-256 (a database reader cannot log in)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(20))  # the role it was opened with
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(20))  # logout | password | locked | role | deactivated
+
+
 TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
-                                         KeyingSecret, BotScenario, BotRun, SavedLayout)
+                                         KeyingSecret, BotScenario, BotRun, SavedLayout, UserSession)
