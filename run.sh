@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(python3-venv python3-pip fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
               fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn
-              redis-server postgresql chromium)
+              redis-server postgresql chromium poppler-utils)
 VENV=${YOMITORI_VENV:-.venv}
 
 system_packages() {

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from yomitori.ocr.preprocess import PX_PER_MM
+from yomitori.review_ui.page_masks import MARGIN_MM as MASK_MARGIN_MM
 
 MARGIN_MM = 4.0  # around the field on every side
 MIN_WIDTH_MM = 60.0  # a one-digit box is shown with what stands beside it
@@ -35,9 +36,10 @@ def crop_window(box: Sequence[float], page_mm: tuple[float, float]) -> tuple[flo
 
 
 def blackout(page: np.ndarray, boxes: Iterable[Sequence[float]]) -> np.ndarray:
-    """A copy of the page with each box (mm) filled black."""
+    """A copy of the page with each box (mm) filled black, with the margin page images black out (page_masks)."""
     out = page.copy()
-    for x, y, w, h in boxes:
+    m = MASK_MARGIN_MM
+    for x, y, w, h in ((x - m, y - m, w + 2 * m, h + 2 * m) for x, y, w, h in boxes):
         x0, y0 = max(0, int(x * PX_PER_MM)), max(0, int(y * PX_PER_MM))
         out[y0 : int(np.ceil((y + h) * PX_PER_MM)), x0 : int(np.ceil((x + w) * PX_PER_MM))] = 0
     return out

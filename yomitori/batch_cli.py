@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(batch_app, name="batch")
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
+    from yomitori.standard.cli import report
+
+    batch_app.command("report")(report)
 
 
 def _runtime() -> Runtime:
@@ -176,10 +179,24 @@ def export(
                                                                 "field")] = ExportFormat.jsonl,
     out: Annotated[str, typer.Option("--out", "-o", help="file to write, or - for standard output")] = "-",
     tenant: TenantOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="an export profile (shipped: 315, "
+                                                "idou-example; or a YAML file): approved records in its layout "
+                                                "(docs/standard-files.md)")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="a profile option NAME=VALUE, e.g. "
+                                                     "sakusei_kubun=0 municipality_code=141003")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="the acting user (a role that may see 個人番号)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the user's password from "
+                                                 "standard input")] = False,
 ) -> None:
     """Write a batch's results: every document, and an error record for every page or file that failed."""
     from yomitori.store.models import Batch
 
+    if profile is not None:
+        from yomitori.standard.cli import export_with_profile
+
+        tenant = tenant or _runtime().settings.tenant
+        export_with_profile(batch_id, tenant, profile, out, option or [], user, password_stdin)
+        return
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
     sink = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below

@@ -12,7 +12,8 @@ from yomitori.forms_templates import templates as layouts
 from yomitori.forms_templates.contract import contract_forms
 from yomitori.review_ui import fields as F
 from yomitori.review_ui import workflow as W
-from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, State, can_unmask, render
+from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, SessionDep, State, can_unmask, render
+from yomitori.review_ui.double_entry import entry_tokens
 from yomitori.store.models import Document, Field, User
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +79,7 @@ def document_view(request: Request, state: State, repo: Repo, user: Reviewer, do
 class FieldInput(BaseModel):
     value: str
     first: str | None = None  # double entry: the first entry, when this is the second
+    first_token: str | None = None  # ... and the server's token for it (the answer to the first entry)
 
 
 def _field(repo: Repo, doc_id: int, field_id: int) -> Field:
@@ -88,13 +90,19 @@ def _field(repo: Repo, doc_id: int, field_id: int) -> Field:
 
 
 @router.post("/review/documents/{doc_id}/fields/{field_id}", dependencies=[CSRF])
-def save_field(state: State, repo: Repo, user: Reviewer, doc_id: int, field_id: int, body: FieldInput) -> Response:
+def save_field(state: State, repo: Repo, user: Reviewer, s: SessionDep, doc_id: int, field_id: int,
+               body: FieldInput) -> Response:
     f = _field(repo, doc_id, field_id)
     W.claim(repo, doc_id, user, state.settings.claim_minutes)  # renews the hold while the reviewer works
-    result = W.save_field(repo, state.settings, user, f, body.value, body.first)
-    return JSONResponse({"status": result.status, "message": result.message, "stay": result.stay,
-                         "remaining": result.remaining, "document_status": result.document_status,
-                         "fields": {str(k): v for k, v in result.fields.items()}})
+    tokens = entry_tokens(state)
+    result = W.save_field(repo, state.settings, user, f, body.value, body.first,
+                          first_proven=tokens.proves(body.first_token, s, f.id, body.first))
+    out = {"status": result.status, "message": result.message, "stay": result.stay,
+           "remaining": result.remaining, "document_status": result.document_status,
+           "fields": {str(k): v for k, v in result.fields.items()}}
+    if result.status == "second_entry":
+        out["first_token"] = tokens.issue(s, f.id, body.value)
+    return JSONResponse(out)
 
 
 @router.post("/review/documents/{doc_id}/fields/{field_id}/check", dependencies=[CSRF])

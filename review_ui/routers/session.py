@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from yomitori.review_ui import auth
-from yomitori.review_ui.deps import CSRF, AnyUser, SessionDep, State, render
+from yomitori.review_ui import auth, session_store
+from yomitori.review_ui.deps import CSRF, AnyUser, Repo, SessionDep, State, render
 from yomitori.store.models import Role
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,7 @@ def login_submit(request: Request, state: State, tenant: Annotated[str, Form()],
     if result.user is None:
         return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token, "tenant": tenant,
                                                      "username": username, "message": result.message}, 401)
-    session = state.sessions.new(result.user, tenant.strip())
+    session = state.sessions.new(result.user, tenant.strip(), result.token)
     response = RedirectResponse(_safe_next(next) or HOME[result.user.role], status_code=303)
     response.set_cookie(auth.SESSION_COOKIE, state.sessions.dumps(session), **state.sessions.cookie_args())
     response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
@@ -55,7 +55,8 @@ def login_submit(request: Request, state: State, tenant: Annotated[str, Form()],
 
 
 @router.post("/logout", dependencies=[CSRF])
-def logout(request: Request, user: AnyUser, _s: SessionDep) -> Response:
+def logout(request: Request, repo: Repo, user: AnyUser, s: SessionDep) -> Response:
+    session_store.end_session(repo, s.sid)  # the cookie is worth nothing from now on, even if kept
     request.state.logged_out = True
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
@@ -94,15 +95,16 @@ def api_login(body: Credentials, state: State, response: Response) -> SessionOut
     result = auth.login(state.store, state.settings, body.tenant, body.username, body.password)
     if result.user is None:
         return JSONResponse({"detail": result.message}, status_code=401)
-    session = state.sessions.new(result.user, body.tenant.strip())
+    session = state.sessions.new(result.user, body.tenant.strip(), result.token)
     response.set_cookie(auth.SESSION_COOKIE, state.sessions.dumps(session), **state.sessions.cookie_args())
     return SessionOut(username=result.user.username, role=result.user.role.value, tenant=session.tenant,
                       csrf_token=session.csrf)
 
 
 @api_router.delete("/session", status_code=204, dependencies=[CSRF])
-def api_logout(request: Request, user: AnyUser, response: Response) -> None:
-    """Log out."""
+def api_logout(request: Request, repo: Repo, user: AnyUser, s: SessionDep, response: Response) -> None:
+    """Log out: the session ends in the store (a copy of the cookie no longer works)."""
+    session_store.end_session(repo, s.sid)
     request.state.logged_out = True
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
 

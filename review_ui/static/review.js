@@ -64,20 +64,20 @@
   function save(row) {
     var el = input(row);
     var body = {value: el.value};
-    if (row.dataset.first !== undefined) body.first = row.dataset.first;
+    if (row.dataset.first !== undefined) { body.first = row.dataset.first; body.first_token = row.dataset.firstToken; }
     el.readOnly = true;
     post(row.dataset.url, body).then(function (res) {
       el.readOnly = false;
       if (res._http !== 200) { showMessages(row, [], res.detail || "保存できませんでした"); focusRow(row); return; }
       if (res.status === "second_entry") {
-        row.dataset.first = el.value; el.value = "";
+        row.dataset.first = el.value; row.dataset.firstToken = res.first_token; el.value = "";
         showMessages(row, [], res.message); setState(row, "2回目の入力"); focusRow(row); return;
       }
       if (res.status === "retry") {
-        delete row.dataset.first; el.value = "";
+        delete row.dataset.first; delete row.dataset.firstToken; el.value = "";
         showMessages(row, [], res.message); setState(row, "1回目の入力"); focusRow(row); return;
       }
-      delete row.dataset.first;
+      delete row.dataset.first; delete row.dataset.firstToken;
       var open_ = 0;
       rows.forEach(function (r) {
         var f = res.fields[r.dataset.field];

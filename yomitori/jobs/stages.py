@@ -72,12 +72,16 @@ def ingest_source(tenant: str, source_id: int) -> int:
         bind(batch=batch_id)
         known = set(repo.session.scalars(sa.select(Page.number).where(Page.source_id == source_id)))
     from yomitori.ingest import PageFailure, read_pages
+    from yomitori.standard.importing import ingest_submission, looks_like_submission
+
+    original = rt.store.blobs.get(tenant, sha)
+    if looks_like_submission(original[:16]):  # an electronic 315 file: one document per line, no image
+        return ingest_submission(rt, tenant, source_id, owner, original)
 
     new_pages: list[int] = []
     count, failure = 0, None
     with tempfile.TemporaryDirectory(prefix="yomitori-ingest-") as tmp:
         path = Path(tmp) / "original"
-        original = rt.store.blobs.get(tenant, sha)
         path.write_bytes(original)
         as_is = _page_is_original(original)
         for item in read_pages(path, max_pages=rt.settings.max_pages, max_pixels=rt.settings.max_pixels):
@@ -140,6 +144,11 @@ def _page_is_original(data: bytes) -> bool:
             return im.mode == "RGB" and "transparency" not in im.info and im.getexif().get(0x0112, 1) == 1
     except Exception:  # ingest reports what is wrong with it
         return False
+
+
+def submit_validation(rt: Runtime, tenant: str, page_ids: Sequence[int]) -> int:
+    """Queue the validate stage for pages already extracted (an electronic submission's lines)."""
+    return _submit_chunks(rt, tenant, validate_pages, page_ids, size=64)
 
 
 def _png(rgb: np.ndarray) -> bytes:

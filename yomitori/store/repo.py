@@ -34,6 +34,7 @@ from yomitori.store.models import (
     PageStatus,
     ReviewEvent,
     Role,
+    SavedLayout,
     SourceFile,
     SourceStatus,
     Tenant,
@@ -340,6 +341,9 @@ class TenantRepo:
             sa.select(Document.image_sha256).join(Batch, Document.batch_id == Batch.id).where(*where),
             sa.select(Field.crop_sha256).join(Document, Field.document_id == Document.id)
             .join(Batch, Document.batch_id == Batch.id).where(*where),
+            # A layout's scan in the template editor is its page's: it goes when the page's batch is purged.
+            sa.select(SavedLayout.image_sha256).join(Page, SavedLayout.page_id == Page.id)
+            .join(Batch, Page.batch_id == Batch.id).where(*where),
         ]
         return {sha for q in queries for sha in self.session.scalars(q) if sha}
 
