@@ -18,6 +18,7 @@ from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
 from yomitori.classify.fallback_cli import app as fallback_app
 from yomitori.errors import ExitCode, YomitoriError
+from yomitori.masters.cli import app as masters_app
 from yomitori.ocr.cli import app as ocr_app
 from yomitori.review_ui.cli import register as register_review_commands
 
@@ -159,6 +160,7 @@ app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
 app.add_typer(batch_bench_app)  # bench-batch: pages/s embedded and with rq workers
 register_review_commands(app)  # serve (review UI + API), user add
+app.add_typer(masters_app, name="masters")  # masters import/misdirected/approve-keying (yomitori/masters)
 
 
 def main() -> None:

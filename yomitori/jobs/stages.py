@@ -282,6 +282,9 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
     page.document_id = doc.id
     existing = {f.key: f for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
     kept = False  # a reviewer's value the extraction did not see
+    from yomitori.masters.pipeline import gate_with_masters, record_match
+
+    masters = gate_with_masters(repo, result)  # the municipality's masters: match, evidence, candidates, checks
     for key, r in result.fields.items():
         field = existing.get(key)
         if field is None:
@@ -295,6 +298,8 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         field.box = list(r.box) if r.box is not None else None
         field.crop_sha256 = None  # cut from the document's image when a reviewer opens it (review_ui/crops.py)
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
+        if masters is not None and key in masters.candidates:  # the master's value, offered first (Alt+1)
+            field.alternatives = [masters.candidates[key]]
     repo.session.flush()
     # The gate validated these values already: keep its findings for the validate stage. Only values it did not
     # see (a reviewer's, or ones settled after it) are validated here.
@@ -303,6 +308,7 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         doc.findings = run_validators(doc.form, {f.key: f.value for f in stored})
     else:
         doc.findings = [_as_dict(x) for x in result.findings]
+    doc.findings = [*doc.findings, *record_match(repo, doc, masters)]
     return True
 
 
