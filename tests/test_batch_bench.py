@@ -23,8 +23,8 @@ def test_tiny_bench_accounts_for_every_page(tmp_path, extractor, monkeypatch):
     assert make_batch(scans, 3, seed=2_000_100, workers=1, distinct=1) == files  # cached
 
     out = tmp_path / "batch.json"
-    report = run_bench(pages=3, seed=2_000_100, runs=["extract", "embedded-1", "rq-1"], out=out, scans=scans, redis_url=None,
-                       console=Console(file=open(tmp_path / "log.txt", "w")), distinct=1)  # noqa: SIM115
+    report = run_bench(pages=3, seed=2_000_100, runs=["extract", "embedded-1", "rq-1"], out=out, scans=scans,
+                       redis_url=None, console=Console(file=open(tmp_path / "log.txt", "w")), distinct=1)  # noqa: SIM115
     assert json.loads(out.read_text()) == report
     runs = {r["name"]: r for r in report["runs"]}
     assert report["embedded-1_over_extract"] == pytest.approx(
