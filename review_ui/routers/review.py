@@ -46,7 +46,7 @@ def field_rows(state: AppState, user: User, doc: Document, rows: list[Field]) ->
             "alternatives": [] if personal or double else
             [F.display(doc.form, f.key, a, unmasked=True) for a in (f.alternatives or []) if a != f.value][:4],
             "findings": W.findings_of(f), "reasons": f.reasons or [], "doc": doc,
-            "crop": f"/images/fields/{f.id}.png" if f.crop_sha256 and (not personal or can_unmask(state, user))
+            "crop": f"/images/fields/{f.id}.png" if F.has_crop(doc, f) and (not personal or can_unmask(state, user))
             else None,
         })
     return out
