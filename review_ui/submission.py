@@ -33,7 +33,7 @@ class Submission:
 # The guard's reasons (English, for the CLI and logs) as an operator at the counter reads them. Checked in order.
 _REASONS: tuple[tuple[str, str], ...] = (
     (r"too large: ", "ファイルが大きすぎます（上限 {limit}）。分けて取り込んでください"),
-    (r"pixels, more than the limit",
+    (r"pixels, more than the limit|image is too large",
      "画像の画素数が上限を超えています。解像度を下げて（200〜300 dpi）スキャンし直してください"),
     (r"pages, more than the limit", "ページ数が上限を超えています。ファイルを分けて取り込んでください"),
     (r"encrypted|password", "PDF にパスワードが設定されています。パスワードを外してから取り込んでください"),
