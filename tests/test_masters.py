@@ -19,7 +19,7 @@ from yomitori.masters.records import Employer, Resident, RollEntry
 from yomitori.masters.store import load_index
 from yomitori.ocr.fields import FieldResult
 from yomitori.settings import Settings
-from yomitori.store.models import MasterResident
+from yomitori.store.models import Field, MasterResident
 from yomitori.store.repo import Store
 
 MY_NUMBER = "123456789018"  # a valid check digit, no real person
@@ -212,3 +212,37 @@ def test_key_from_the_environment_wins(tmp_path, monkeypatch):
     monkeypatch.setenv("YOMITORI_MASTER_KEY", "s3cret")
     assert master_key(Settings(data_dir=tmp_path)) == b"s3cret" and not (tmp_path / "master-key").exists()
     os.environ.pop("YOMITORI_MASTER_KEY")
+
+
+def test_the_pipeline_keeps_the_match_and_lists_the_misdirected(tmp_path, monkeypatch):
+    from yomitori.extract import PageResult
+    from yomitori.masters.pipeline import gate_with_masters, misdirected, record_match
+    from yomitori.store.models import Document, DocumentMaster
+
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "r.csv").write_text(RESIDENTS_CSV, encoding="utf-8")
+    _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "demo")
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        batch = repo.create_batch("b")
+        source = repo.add_source(batch, "a.png", b"x")
+        outcomes = []
+        for n, values in enumerate([{}, {"recipient_name": "佐藤 次郎", "recipient_my_number": None,
+                                         "birth_date": "1999-09-09", "recipient_name_kana": "サトウ ジロウ"}], 1):
+            result = PageResult("a.png", [n], "kyuyo_shiharai_hokokusho", "national", fields=_meisai(**values))
+            doc = Document(batch_id=batch.id, source_id=source.id, first_page=n, form=result.form)
+            repo.session.add(doc)
+            repo.session.flush()
+            outcome = gate_with_masters(repo, result)
+            outcomes.append(outcome)
+            findings = record_match(repo, doc, outcome)
+            for key, f in result.fields.items():
+                repo.session.add(Field(document_id=doc.id, key=key, value=f.value))
+        repo.session.flush()
+        assert outcomes[0].person.resident.resident_id == "A001" and not findings[1:]
+        assert [r["氏名"] for r in misdirected(repo)] == ["佐藤 次郎"]
+        row = repo.session.query(DocumentMaster).filter_by(resident_id="A001").one()
+        assert row.evidence["person"]["evidence"]["name"] == "folded" and MY_NUMBER not in str(row.evidence)
+    store.close()
+    out = _run("masters", "misdirected", "--tenant", "demo")
+    assert out.splitlines()[0] == "書類番号,バッチ,氏名,住所,生年月日,支払者,理由" and "佐藤 次郎" in out

@@ -105,6 +105,19 @@ def bench(
     run_bench(pages=pages, seed=seed, workers=workers, out=out, engine=engine, console=err, layouts=layout)
 
 
+@app.command("bench-masters")
+def bench_masters(
+    pages: Annotated[int, typer.Option(help="printed 明細書 per layout")] = 40,
+    seed: Annotated[int | None, typer.Option(help="seed of the test set; default: fresh and random")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
+    out: Annotated[Path, typer.Option(help="where to write the numbers")] = Path("bench-results/masters.json"),
+) -> None:
+    """Printed 明細書 read once, gated without and with a generated master: straight-through, wrong, 送付先誤り."""
+    from yomitori.masters.bench import run_bench_masters
+
+    run_bench_masters(pages=pages, seed=seed, workers=workers, out=out, console=err)
+
+
 @app.command("bench-unseen")
 def bench_unseen(
     layouts: Annotated[int, typer.Option(help="generated layouts per form")] = 10,

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from yomitori.review_ui import stats
 from yomitori.review_ui.deps import CSRF, BatchViewer, Operator, Repo, State, Supervisor, render
 from yomitori.review_ui.submission import SubmissionRefused, submit_uploads
+from yomitori.review_ui.support_measure import flagged_ids
 from yomitori.review_ui.workflow import RETURN_REASONS, flagged
 from yomitori.store.models import Batch, Document, SourceStatus
 
@@ -31,7 +32,8 @@ def batch_page(request: Request, state: State, repo: Repo, user: BatchViewer, ba
     return render(state, request, "batch.html", {
         "title": f"バッチ {batch.id} {batch.name}", "batch": batch,
         "s": stats.batch_stats(repo, batch, state.settings.minutes_per_form_by_hand),
-        "docs": docs, "flagged": {d.id: len(flagged(d)) for d in docs}, "file_errors": errors,
+        "docs": docs, "flagged": {d.id: len(flagged(d)) for d in docs},
+        "support": flagged_ids(repo, [d.id for d in docs]), "file_errors": errors,
         "page_errors": page_errors, "reasons": RETURN_REASONS, "bundle_findings": _bundle_findings(docs)})
 
 

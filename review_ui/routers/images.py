@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from yomitori.review_ui import fields as F
 from yomitori.review_ui.deps import Forbidden, ImageViewer, NotFound, Repo, State, can_unmask
 from yomitori.review_ui.page_masks import black_out, personal_boxes
+from yomitori.review_ui.support_measure import guard
 from yomitori.store.blobs import BlobMissing
 from yomitori.store.models import Document, Field, Page
 
@@ -36,6 +37,7 @@ def _png(data: bytes) -> Response:
 def field_crop(state: State, repo: Repo, user: ImageViewer, field_id: int) -> Response:
     f = repo.get(Field, field_id)
     doc = repo.get(Document, f.document_id)
+    guard(state, repo, user, doc.id, "field_image")  # 支援措置: 403 for roles not named, audited
     if F.is_personal_number(doc.form, f.key, f.value):
         if not can_unmask(state, user):
             raise Forbidden()
@@ -63,6 +65,7 @@ def _on_demand_crop(state: State, repo: Repo, user: ImageViewer, doc: Document, 
 
 
 def _document_image(state: State, repo: Repo, user: ImageViewer, doc: Document, via: str) -> Response:
+    guard(state, repo, user, doc.id, f"{via}_image")
     data = _blob(repo, doc.image_sha256)
     if can_unmask(state, user):
         repo.audit(user.username, "document.view_image", doc, via=via)  # 個人番号 legible in it
@@ -81,6 +84,8 @@ def document_page(state: State, repo: Repo, user: ImageViewer, doc_id: int) -> R
 @router.get("/images/pages/{page_id}.png")
 def scanned_page(state: State, repo: Repo, user: ImageViewer, page_id: int) -> Response:
     page = repo.get(Page, page_id)
+    if page.document_id is not None:
+        guard(state, repo, user, page.document_id, "page_image")
     if can_unmask(state, user):
         data = _blob(repo, page.image_sha256)
         repo.audit(user.username, "page.view_image", page)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from yomitori.forms_templates import templates as layouts
 from yomitori.forms_templates.contract import contract_forms
 from yomitori.review_ui import fields as F
+from yomitori.review_ui import support_measure as SM
 from yomitori.review_ui import workflow as W
 from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, SessionDep, State, can_unmask, render
 from yomitori.review_ui.double_entry import entry_tokens
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/review")
 def review_queue(request: Request, state: State, repo: Repo, user: Reviewer) -> Response:
     docs = W.queue(repo)
-    return render(state, request, "queue.html", {
+    return render(state, request, "queue.html", {"support": SM.flagged_ids(repo, [d.id for d in docs]),
         "title": "審査待ち", "docs": docs, "flagged": {d.id: len(W.flagged(d)) for d in docs},
         "others": {d.id for d in docs if W.claimed_by_other(d, user)}, "forms": contract_forms()})
 
@@ -54,6 +55,7 @@ def field_rows(state: AppState, user: User, doc: Document, rows: list[Field]) ->
 @router.get("/review/documents/{doc_id}")
 def document_view(request: Request, state: State, repo: Repo, user: Reviewer, doc_id: int) -> Response:
     doc = repo.get(Document, doc_id)
+    support = SM.guard(state, repo, user, doc.id, "document")  # 支援措置: 403 for roles not named, audited
     held = False
     if doc.status.value == "needs_review" and not doc.returned_reason:
         held = W.claim(repo, doc.id, user, state.settings.claim_minutes)
@@ -72,6 +74,7 @@ def document_view(request: Request, state: State, repo: Repo, user: Reviewer, do
                     "text": F.display(doc.form, f.key, f.value)} for f in others],
         "can_unmask": can_unmask(state, user), "doc_findings": [x for x in doc.findings or [] if isinstance(x, dict)],
         "reasons": W.RETURN_REASONS, "forms": contract_forms(),
+        "support_measure": SM.WARNING if support else None, "master": SM.master_view(repo, doc.id),
         "image": f"/images/documents/{doc.id}.png" if doc.image_sha256 else
         (f"/images/pages/{doc.pages[0].id}.png" if doc.pages and doc.pages[0].image_sha256 else None)})
 
@@ -93,6 +96,7 @@ def _field(repo: Repo, doc_id: int, field_id: int) -> Field:
 def save_field(state: State, repo: Repo, user: Reviewer, s: SessionDep, doc_id: int, field_id: int,
                body: FieldInput) -> Response:
     f = _field(repo, doc_id, field_id)
+    SM.guard(state, repo, user, doc_id, "save")
     W.claim(repo, doc_id, user, state.settings.claim_minutes)  # renews the hold while the reviewer works
     tokens = entry_tokens(state)
     result = W.save_field(repo, state.settings, user, f, body.value, body.first,
@@ -106,8 +110,9 @@ def save_field(state: State, repo: Repo, user: Reviewer, s: SessionDep, doc_id: 
 
 
 @router.post("/review/documents/{doc_id}/fields/{field_id}/check", dependencies=[CSRF])
-def check_field(repo: Repo, user: Reviewer, doc_id: int, field_id: int, body: FieldInput) -> Response:
+def check_field(state: State, repo: Repo, user: Reviewer, doc_id: int, field_id: int, body: FieldInput) -> Response:
     f = _field(repo, doc_id, field_id)
+    SM.guard(state, repo, user, doc_id, "check")
     return JSONResponse({"findings": W.preview(repo.get(Document, doc_id), f, body.value)})
 
 
@@ -115,11 +120,13 @@ def check_field(repo: Repo, user: Reviewer, doc_id: int, field_id: int, body: Fi
 def unmask(state: State, repo: Repo, user: Reviewer, field_id: int) -> Response:
     if not can_unmask(state, user):
         return JSONResponse({"detail": "個人番号を表示する権限がありません"}, status_code=403)
+    SM.guard(state, repo, user, repo.get(Field, field_id).document_id, "unmask")
     return JSONResponse({"value": W.unmask(repo, user, repo.get(Field, field_id))})
 
 
 @router.post("/review/documents/{doc_id}/approve", dependencies=[CSRF])
 def approve(state: State, repo: Repo, user: Reviewer, doc_id: int) -> Response:
+    SM.guard(state, repo, user, doc_id, "approve")
     W.approve_document(repo, user, repo.get(Document, doc_id))
     repo.session.commit()
     nxt = W.claim_next(repo, user, state.settings.claim_minutes)
