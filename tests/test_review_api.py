@@ -254,6 +254,8 @@ def test_claims_keep_two_reviewers_apart(site):
     r = two.post(f"/review/documents/{doc_id}/fields/{field}", json={"value": "タカハシ イチロウ"})
     assert r.status_code == 409 and "他の審査者" in r.json()["detail"]
     r = one.post(f"/review/documents/{doc_id}/fields/{field}", json={"value": "タカハシ イチロウ"})
+    assert r.json()["status"] == "confirm"  # the reading unchanged: kept only on purpose (Shift+Enter)
+    r = one.post(f"/review/documents/{doc_id}/fields/{field}", json={"value": "タカハシ イチロウ", "accept": True})
     assert r.json()["status"] == "accepted" and r.json()["remaining"] == 4
 
 
