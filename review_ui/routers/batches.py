@@ -56,10 +56,10 @@ def upload_form(request: Request, state: State, user: Operator) -> Response:
 def upload(request: Request, state: State, repo: Repo, user: Operator, files: list[UploadFile],
            name: Annotated[str, Form()] = "") -> Response:
     try:
-        batch_id = submit_uploads(state, repo, user, files, name)
+        batch_id = submit_uploads(state, repo, user, files, name).batch_id
     except SubmissionRefused as e:
         return render(state, request, "upload.html", {"title": "スキャンの取り込み", "message": str(e)}, 400)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return RedirectResponse(f"/batches/{batch_id}", status_code=303)  # refused files are listed there
 
 
 @router.get("/stats")

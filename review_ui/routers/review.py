@@ -15,6 +15,7 @@ from yomitori.review_ui import support_measure as SM
 from yomitori.review_ui import workflow as W
 from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, SessionDep, State, can_unmask, render
 from yomitori.review_ui.double_entry import entry_tokens
+from yomitori.review_ui.flags import flag_reasons
 from yomitori.store.models import Document, Field, User
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +46,8 @@ def field_rows(state: AppState, user: User, doc: Document, rows: list[Field]) ->
             "input": "" if double else F.display(doc.form, f.key, f.value, unmasked=True),
             "alternatives": [] if personal or double else
             [F.display(doc.form, f.key, a, unmasked=True) for a in (f.alternatives or []) if a != f.value][:4],
-            "findings": W.findings_of(f), "reasons": f.reasons or [], "doc": doc,
+            "findings": W.findings_of(f), "reasons": flag_reasons(doc.form, f), "doc": doc,
+            "confidence": round(100 * (f.confidence or 0)),
             "crop": f"/images/fields/{f.id}.png" if F.has_crop(doc, f) and (not personal or can_unmask(state, user))
             else None,
         })
@@ -83,6 +85,7 @@ class FieldInput(BaseModel):
     value: str
     first: str | None = None  # double entry: the first entry, when this is the second
     first_token: str | None = None  # ... and the server's token for it (the answer to the first entry)
+    accept: bool = False  # keep a flagged reading unchanged (Shift+Enter): plain Enter does not
 
 
 def _field(repo: Repo, doc_id: int, field_id: int) -> Field:
@@ -100,7 +103,7 @@ def save_field(state: State, repo: Repo, user: Reviewer, s: SessionDep, doc_id: 
     W.claim(repo, doc_id, user, state.settings.claim_minutes)  # renews the hold while the reviewer works
     tokens = entry_tokens(state)
     result = W.save_field(repo, state.settings, user, f, body.value, body.first,
-                          first_proven=tokens.proves(body.first_token, s, f.id, body.first))
+                          first_proven=tokens.proves(body.first_token, s, f.id, body.first), accept=body.accept)
     out = {"status": result.status, "message": result.message, "stay": result.stay,
            "remaining": result.remaining, "document_status": result.document_status,
            "fields": {str(k): v for k, v in result.fields.items()}}

@@ -298,6 +298,7 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         field.box = list(r.box) if r.box is not None else None
         field.crop_sha256 = None  # cut from the document's image when a reviewer opens it (review_ui/crops.py)
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
+        field.alternatives = list(r.alternatives)  # the second reader's value, where the readers disagree
         if masters is not None and key in masters.candidates:  # the master's value, offered first (Alt+1)
             field.alternatives = [masters.candidates[key]]
     repo.session.flush()
