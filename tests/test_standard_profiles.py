@@ -18,6 +18,7 @@ def test_shipped_profiles_load():
     assert {"315", "idou-example"} <= set(shipped_profiles())
     for name in shipped_profiles():
         assert load_profile(name).columns
+    assert load_profile("kyuhou_315").name == "315"
 
 
 def test_a_profile_with_mistakes_is_refused_naming_each_line():
