@@ -128,8 +128,11 @@ class SaveResult:
     document_status: str = ""
 
 
+ACCEPT_AS_READ = "読み取りどおりでよければ Shift+Enter で確定してください（直すときは値を入力して Enter）"
+
+
 def save_field(repo: TenantRepo, settings: UISettings, user: User, f: Field, text: str,
-               first: str | None = None, *, first_proven: bool = False) -> SaveResult:
+               first: str | None = None, *, first_proven: bool = False, accept: bool = True) -> SaveResult:
     """Enter on a field: a new value is a correction, the same value an acceptance; critical fields are typed blind.
 
     Double entry: the first entry is compared with the reading; equal means accepted, else a second entry is
@@ -158,6 +161,8 @@ def save_field(repo: TenantRepo, settings: UISettings, user: User, f: Field, tex
     if value == old:
         if f.status != FieldStatus.needs_review:
             return _after(repo, doc, SaveResult("unchanged"))
+        if not accept and "entry" not in detail:  # a flagged reading kept as it is: only on purpose (Shift+Enter)
+            return SaveResult("confirm", ACCEPT_AS_READ, stay=True)
         repo.approve_field(f.id, actor=user.username, user_id=user.id, audit_detail=detail)
         result = SaveResult("accepted")
     else:

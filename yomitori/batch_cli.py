@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(batch_app, name="batch")
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
+    from yomitori.standard.cli import report
+
+    batch_app.command("report")(report)
 
 
 def _runtime() -> Runtime:

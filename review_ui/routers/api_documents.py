@@ -11,6 +11,7 @@ from yomitori.review_ui import workflow as W
 from yomitori.review_ui.deps import CSRF, AnyUser, BatchViewer, Repo, Reviewer, SessionDep, State, can_unmask
 from yomitori.review_ui.double_entry import entry_tokens
 from yomitori.review_ui.schemas import DocumentOut, FieldOut
+from yomitori.review_ui.support_measure import guard
 from yomitori.store.models import Document, Field
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/api", tags=["documents"])
 def document(state: State, repo: Repo, user: BatchViewer, doc_id: int) -> DocumentOut:
     """A document: status, findings, and every field with value, confidence, gate status, box and crop URL."""
     doc = repo.get(Document, doc_id)
+    guard(state, repo, user, doc.id, "api")  # 支援措置: 403 for roles not named, audited
     out = DocumentOut.full(doc, unmasked=can_unmask(state, user))
     if any(f.masked is False and f.value is not None and _personal(doc, f) for f in out.fields):
         repo.audit(user.username, "document.unmask", doc, via="api")  # 個人番号 went out in clear

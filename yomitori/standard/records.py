@@ -36,6 +36,8 @@ class ItemError:
     message: str
 
     def __str__(self) -> str:
+        if not self.item_no:  # the record as a whole (its item count, its encoding)
+            return self.message
         named = f" ({self.field})" if self.field else ""
         return f"item {self.item_no} {self.item}{named}: {self.message}"
 

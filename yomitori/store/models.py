@@ -376,5 +376,75 @@ class UserSession(TenantScoped, Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(20))  # logout | password | locked | role | deactivated
 
 
+
+# ---------------------------------------------------------------- the municipality's master data (yomitori/masters)
+
+
+class MasterResident(TenantScoped, Base):
+    """One person of the 宛名 master: 個人番号 only as a keyed HMAC (yomitori.masters.keys), never in clear."""
+
+    __tablename__ = "master_residents"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[str] = mapped_column(sa.String(40))  # 宛名番号: re-import updates by it
+    name: Mapped[str] = mapped_column(sa.String(200))  # in the city's own characters (髙, 﨑 …)
+    name_kana: Mapped[str] = mapped_column(sa.String(200), default="")
+    birth_date: Mapped[str | None] = mapped_column(sa.String(10))  # ISO
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    my_number_hmac: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    moved_in: Mapped[str | None] = mapped_column(sa.String(10))  # ISO; a 1 January resident moved in before it
+    moved_out: Mapped[str | None] = mapped_column(sa.String(10))  # ISO; … and out after it (or never)
+    support_measure: Mapped[bool] = mapped_column(default=False)  # 支援措置 (DV and similar): guarded documents
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MasterEmployer(TenantScoped, Base):
+    """One 特別徴収義務者: 指定番号, 法人番号, 名称, 所在地."""
+
+    __tablename__ = "master_employers"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "designated_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designated_number: Mapped[str] = mapped_column(sa.String(40))
+    corporate_number: Mapped[str | None] = mapped_column(sa.String(13), index=True)
+    name: Mapped[str] = mapped_column(sa.String(300), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MasterRollEntry(TenantScoped, Base):
+    """One line of an employer's 特別徴収 roll: this resident's tax is collected by that employer."""
+
+    __tablename__ = "master_roll"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "designated_number", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designated_number: Mapped[str] = mapped_column(sa.String(40))
+    resident_id: Mapped[str] = mapped_column(sa.String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DocumentMaster(TenantScoped, Base):
+    """What the masters said about one document: the matched person and employer, the evidence, the checks."""
+
+    __tablename__ = "document_masters"
+    __table_args__ = (sa.UniqueConstraint("document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
+    resident_id: Mapped[str | None] = mapped_column(sa.String(40))  # 宛名番号 of the matched person
+    employer_designated: Mapped[str | None] = mapped_column(sa.String(40))
+    score: Mapped[float] = mapped_column(default=0.0)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field → equal | folded | differs | absent
+    misdirected: Mapped[bool] = mapped_column(default=False)  # 送付先誤り: not a 1 January resident
+    support_measure: Mapped[bool] = mapped_column(default=False)  # the person is under 支援措置
+    keying_approved_by: Mapped[str | None] = mapped_column(sa.String(100))  # 支援措置: bots key only after this
+    keying_approved_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
-                                         KeyingSecret, BotScenario, BotRun, SavedLayout, UserSession)
+                                         KeyingSecret, BotScenario, BotRun, SavedLayout, UserSession,
+                                         MasterResident, MasterEmployer, MasterRollEntry, DocumentMaster)
