@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Batches in tests read pages in the test process with the session's recognizer (the `extractor` fixture); the
+# default, one process per core, is tested on its own (tests/test_batch_throughput.py).
+os.environ.setdefault("YOMITORI_EMBEDDED_PROCESSES", "1")
 
 
 @pytest.fixture(scope="session")
