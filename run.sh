@@ -34,7 +34,8 @@ case "${1:-}" in
   demo)
     system_packages; python_env
     mkdir -p out
-    "$VENV/bin/yomitori" extract samples/*.* --out out/demo.jsonl
+    # with the demo city's generated master (examples/masters): matches, its characters, 送付先誤り, 支援措置
+    "$VENV/bin/yomitori" extract samples/*.* --master examples/masters --out out/demo.jsonl
     echo "wrote out/demo.jsonl ($(wc -l < out/demo.jsonl) documents); first record:" >&2
     head -n 1 out/demo.jsonl
     ;;

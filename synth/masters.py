@@ -71,3 +71,50 @@ def to_csv(rows: list[dict[str, str]], columns: Sequence[str]) -> bytes:
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue().encode("utf-8")
+
+
+# The people and employers of the bundled samples (samples/*: generated, no real person), as the demo city keeps
+# them: 嶋田 in the city's characters where the 明細書 prints 島田, 岩﨑 賢治 under 支援措置, 宮本 祐介 missing
+# (he lived elsewhere on 1 January: 送付先誤り), and 株式会社大和ソリューションズ spelt right.
+DEMO_RESIDENTS = (
+    ("R0000001", "嶋田 純子", "シマダ ジュンコ", "1992-07-10", "京都府木津川市梅美台1丁目13番13号", "552774459890",
+     ""),
+    ("R0000002", "岩田 杏", "イワタ アン", "1956-10-10", "新潟県阿賀野市向中ノ通1429番地17", "736737623722", ""),
+    ("R0000003", "岩﨑 賢治", "イワサキ ケンジ", "2004-02-22", "愛知県名古屋市千種区仲田1丁目12-12", "542406241200",
+     "1"),
+)
+DEMO_EMPLOYERS = (
+    ("45851999", "6350898693952", "株式会社太陽システム", "長崎県長崎市小菅町38番地", "095-949-5476"),
+    ("53830470", "2125828745461", "株式会社大和ソリューションズ", "埼玉県深谷市稲荷町6-6-19", "048-308-7251"),
+    ("42778957", "1957672701624", "サンライズエンジニアリング株式会社", "愛知県春日井市篠木町1-19-7 センタービル5階",
+     "0566-26-5632"),
+    ("10000001", "5688172636260", "ライフ商会株式会社", "東京都世田谷区玉川2丁目3番6号 住友ビル10階", "03-8424-5489"),
+)
+DEMO_ROLL = (("53830470", "R0000002"), ("42778957", "R0000003"))
+
+
+def demo_masters(others: int = 20, seed: int = 1) -> dict[str, bytes]:
+    """The demo master's three CSVs (examples/masters/): the samples' people and employers, and other residents."""
+    rng = random.Random(f"demo-masters:{seed}")
+    residents = [dict(zip(RESIDENT_COLUMNS, (*r[:6], "", "", r[6]), strict=True)) for r in DEMO_RESIDENTS]
+    for i in range(others):
+        o = make_record("kyuyo_shiharai_hokokusho", rng)
+        values = [o.get(k) for k in ("recipient_name", "recipient_name_kana", "birth_date", "recipient_address",
+                                     "recipient_my_number")]
+        residents.append(dict(zip(RESIDENT_COLUMNS, (f"R{i + 100:07d}", *(str(v or "") for v in values), "", "", ""),
+                                  strict=True)))
+    return {"residents.csv": to_csv(residents, RESIDENT_COLUMNS),
+            "employers.csv": to_csv([dict(zip(EMPLOYER_COLUMNS, e, strict=True)) for e in DEMO_EMPLOYERS],
+                                    EMPLOYER_COLUMNS),
+            "roll.csv": to_csv([dict(zip(ROLL_COLUMNS, r, strict=True)) for r in DEMO_ROLL], ROLL_COLUMNS)}
+
+
+if __name__ == "__main__":  # python -m yomitori.synth.masters examples/masters
+    import sys
+    from pathlib import Path
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/masters")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in demo_masters().items():
+        (folder / name).write_bytes(data)
+    print(f"wrote the demo master to {folder}")

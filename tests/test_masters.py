@@ -168,11 +168,12 @@ def test_without_personal_number_the_attributes_decide_and_a_difference_is_the_m
     assert fields["recipient_name"].value == "髙橋 一郎"
 
 
-def test_a_field_a_validator_names_keeps_the_gates_decision():
+def test_a_field_a_validator_names_stays_for_a_person_in_the_masters_characters():
     fields = _meisai()
     finding = {"fields": ["recipient_name"], "rule": "x", "message": "", "severity": "error"}
     apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC, findings=[finding])
-    assert fields["recipient_name"].review and fields["recipient_name"].value == "高橋 一郎"
+    assert fields["recipient_name"].review and fields["recipient_name"].value == "髙橋 一郎"
+    assert fields["recipient_name"].second == "高橋 一郎"
 
 
 def test_too_little_evidence_passes_nothing():
@@ -246,3 +247,27 @@ def test_the_pipeline_keeps_the_match_and_lists_the_misdirected(tmp_path, monkey
     store.close()
     out = _run("masters", "misdirected", "--tenant", "demo")
     assert out.splitlines()[0] == "書類番号,バッチ,氏名,住所,生年月日,支払者,理由" and "佐藤 次郎" in out
+
+
+def test_the_demo_master_is_what_the_generator_writes():
+    from yomitori.synth.masters import demo_masters
+
+    folder = Path(__file__).parents[1] / "examples" / "masters"
+    for name, data in demo_masters().items():
+        assert (folder / name).read_bytes() == data, f"regenerate: python -m yomitori.synth.masters {folder}"
+
+
+def test_extract_with_a_master_folder_adds_the_match_to_each_record(tmp_path):
+    from yomitori.extract import PageResult
+    from yomitori.masters.gate import with_master
+
+    folder = Path(__file__).parents[1] / "examples" / "masters"
+    values = {"tax_year": 2024, "recipient_name": "島田 純子", "recipient_name_kana": "シマダ ジュンコ",
+              "birth_date": "1992-07-10", "recipient_address": "京都府木津川市梅美台1丁目13番13号",
+              "recipient_my_number": "552774459890", "payer_number": "399849771531"}
+    page = PageResult("s.jpg", [1], "kyuyo_shiharai_hokokusho", "national",
+                      fields={k: _f(k, v) for k, v in values.items()})
+    record = with_master(folder)(page)
+    assert record["fields"]["recipient_name"] == {"value": "嶋田 純子", "confidence": 0.999, "review": False}
+    assert record["master"]["person"]["resident_id"] == "R0000001" and not record["master"]["misdirected"]
+    assert "552774459890" not in str(record["master"])

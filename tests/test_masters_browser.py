@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _review_data import add_batch, add_users
+from _review_data import PASSWORD, add_batch, add_users
 from _servers import serve_app
-from test_review_browser import CHROMIUM, login
+from test_review_browser import CHROMIUM
 
 from yomitori.masters.pipeline import approve_keying, may_key
 from yomitori.review_ui.app import create_app
@@ -53,6 +53,19 @@ def browser():
                               headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         yield b
         b.close()
+
+
+def login(browser, base: str, user: str):
+    """Log in; a single-tenant install asks for no tenant code."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP", accept_downloads=True)
+    page.goto(f"{base}/login")
+    if page.locator("input[name=tenant]:visible").count():
+        page.fill("input[name=tenant]", "yokohama")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
 
 
 def _audit(app, action: str) -> list[AuditLog]:

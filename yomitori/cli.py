@@ -36,10 +36,15 @@ def extract(
     out: Annotated[str, typer.Option("--out", "-o", help="JSONL file to write, or - for standard output")] = "-",
     workers: Annotated[int, typer.Option(help="worker processes (one per core)")] = default_workers(),
     engine: Annotated[str, typer.Option(help="recognizer: ppocr, tesseract or paddle")] = "ppocr",
+    master: Annotated[Path | None, typer.Option(help="folder of master CSVs (residents.csv, employers.csv, roll.csv) "
+                                                     "to match and gate against (docs/masters.md)")] = None,
 ) -> None:
     """Read scanned forms and write one JSON object per document (the contract's JSONL)."""
     from yomitori.extract import extract_files
     from yomitori.ingest import count_pages
+    from yomitori.masters.gate import with_master
+
+    apply = with_master(master)
 
     total = 0
     for p in inputs:
@@ -53,7 +58,7 @@ def extract(
         with _progress(enabled=total > 1) as progress:
             task = progress.add_task("extracting", total=total)
             for result in extract_files([str(p) for p in inputs], workers=workers, engine=engine):
-                sink.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
+                sink.write(json.dumps(apply(result), ensure_ascii=False) + "\n")
                 sink.flush()
                 errors += result.form == "error"
                 progress.advance(task, max(1, len(result.pages)))

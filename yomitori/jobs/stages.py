@@ -346,8 +346,9 @@ def gate_document(repo: TenantRepo, doc: Document, *, revalidate: bool = True) -
     `revalidate` runs the validators on the stored values (after a reviewer's edit); without it, the findings
     stored with the document (the extraction's gate found them) decide."""
     fields = list(repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id)))
-    if revalidate:
-        doc.findings = run_validators(doc.form, {f.key: f.value for f in fields})
+    if revalidate:  # the masters' checks (yomitori/masters) were made at extraction: they stay
+        kept = [x for x in doc.findings or [] if str(x.get("rule", "")).startswith("master_")]
+        doc.findings = run_validators(doc.form, {f.key: f.value for f in fields}) + kept
     _apply_findings(repo, doc, fields, doc.findings or [])
 
 

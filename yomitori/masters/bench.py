@@ -59,7 +59,8 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
     position = {str(t["source"]): i for i, t in enumerate(truth_rows)}
     with_master: list[PageResult] = []
     misdirected: set[int] = set()
-    variants = {"in_master": 0, "in_masters_characters": 0}
+    variants: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "not": []}
+    absent_missed: list[dict[str, Any]] = []
     for r in results:
         m = copy.deepcopy(r)
         outcome = apply_master(m.form, m.fields, index, findings=m.findings or [],
@@ -68,18 +69,26 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
         i = position[Path(r.source).name]
         if outcome.misdirected:
             misdirected.add(i)
+        elif i in left_out:
+            absent_missed.append({"source": r.source, "matched": outcome.summary().get("person")})
         name = truths[Path(r.source).name]["truth"].get("recipient_name")
         if i not in left_out and isinstance(name, str) and ambiguous_variants(name):
             variants["in_master"] += 1
             got = m.fields.get("recipient_name")
-            variants["in_masters_characters"] += got is not None and got.value == name
+            right = got is not None and got.value == name
+            variants["in_masters_characters"] += right
+            offered = not right and outcome.candidates.get("recipient_name") == name  # read too poorly to match
+            variants["offered_as_candidate"] = variants.get("offered_as_candidate", 0) + offered
+            if not right:
+                variants["not"].append({"source": Path(r.source).name, "master": name,
+                                        "got": got.value if got else None, "match": outcome.summary().get("person")})
     report: dict[str, Any] = {"seed": seed, "pages": len(results), "pages_per_second": round(len(results) / seconds, 3)}
     for label, rs in (("without_master", results), ("with_master", with_master)):
         gate = score(rs, truths).gate[f"{FORM}/print"].rates()
         report[label] = gate
     report["variant_names"] = variants
     report["absent_recipients"] = {"absent": len(left_out), "on_misdirected_list": len(left_out & misdirected),
-                                   "present_but_listed": len(misdirected - left_out)}
+                                   "present_but_listed": len(misdirected - left_out), "missed": absent_missed}
     _print(report, console)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -102,7 +111,8 @@ def _print(r: dict[str, Any], console: Console) -> None:
     console.print(table)
     v, a = r["variant_names"], r["absent_recipients"]
     console.print(f"variant-kanji names in the master returned in its characters: {v['in_masters_characters']} of "
-                  f"{v['in_master']}")
+                  f"{v['in_master']}; the rest read too poorly to be that name, sent to review with the master's "
+                  f"name as Alt+1: {v.get('offered_as_candidate', 0)}")
     console.print(f"recipients absent from the master on the 送付先誤り list: {a['on_misdirected_list']} of "
                   f"{a['absent']} (present recipients listed too: {a['present_but_listed']})")
     console.print(f"speed: {r['pages_per_second']:.2f} pages/s")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -19,6 +20,7 @@ from yomitori.masters.matching import EmployerMatch, MasterIndex, PersonMatch, a
 from yomitori.validation.findings import ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
+    from yomitori.extract import PageResult
     from yomitori.ocr.fields import FieldResult
 
 HOKOKUSHO, IDOU, SOUKATSU = "kyuyo_shiharai_hokokusho", "idou_todokede", "kyuyo_soukatsuhyo"
@@ -127,23 +129,26 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
     for item, key in keys.items():
         f = fields.get(key)
         evidence = match.evidence.get(item, "absent")
-        if f is None or not f.read or key in named or match.others_agreeing(item) < pol.agreeing_items:
+        if f is None or not f.read or match.others_agreeing(item) < pol.agreeing_items:
             continue
+        may_pass = key not in named and f.normalized and f.raw_confidence >= pol.min_confidence
         if item == "my_number":
-            if evidence == "equal" and f.normalized and f.raw_confidence >= pol.min_confidence:
+            if evidence == "equal" and may_pass:
                 _pass(f, out, "宛名台帳の個人番号と一致")
             elif evidence == "differs":
                 f.review = True
                 f.reasons.append("宛名台帳の個人番号と一致しません")
             continue
         mine = getattr(master, item)
-        if agrees(evidence) and f.normalized and f.raw_confidence >= pol.min_confidence:
+        if agrees(evidence):
             if item in ("name", "name_kana", "address") and isinstance(f.value, str):
                 # 外字・異体字: the master's characters are the person's (髙橋 where the reader saw 高橋); spaces too.
+                # Also where a finding keeps the field for a person: they see the master's letters.
                 theirs = _spaced_as(mine, f.value) if item != "address" else mine
                 if theirs != f.value:
                     f.second, f.value, f.agreement = f.value, theirs, False
-            _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
+            if may_pass:
+                _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
         elif evidence == "differs" and mine:
             out.candidates[key] = mine
             f.review = True
@@ -179,3 +184,33 @@ def _person_checks(form: str, fields: MutableMapping[str, FieldResult], index: M
     why = "宛名台帳に該当者がいません" if person is None else "1月1日現在、この市区町村の住民ではありません"
     out.findings.append(Finding(("recipient_name", "recipient_address"), MISDIRECTED,
                                 f"{why}（送付先誤りの可能性：正しい市区町村へ回送）", WARNING))
+
+
+def with_master(folder: Path | None) -> Callable[[PageResult], dict[str, Any]]:
+    """`yomitori extract --master FOLDER`: each page's record after the masters' gate, with a `master` key saying
+    whom it matched, on what evidence, and the checks' findings (the key is in memory only, for this run)."""
+    if folder is None:
+        return lambda r: r.to_record()
+    import secrets
+
+    from yomitori.masters.keys import my_number_hmac
+    from yomitori.masters.records import load_folder
+
+    key = secrets.token_bytes(32)
+    index = MasterIndex(*load_folder(folder, key=key))
+
+    def apply(r: PageResult) -> dict[str, Any]:
+        if not r.fields:
+            return r.to_record()
+        outcome = apply_master(r.form, r.fields, index, findings=r.findings or [],
+                               hmac_of=lambda n: my_number_hmac(key, "local", n))
+        record = r.to_record()
+        record["master"] = {**outcome.summary(), "misdirected": outcome.misdirected,
+                            "support_measure": outcome.support_measure,
+                            "findings": [{"fields": list(f.fields), "rule": f.rule, "message": f.message}
+                                         for f in outcome.findings]}
+        for key_, value in outcome.candidates.items():
+            record["fields"][key_]["master_candidate"] = value  # type: ignore[index]
+        return record
+
+    return apply

@@ -23,7 +23,9 @@ PERSON_ITEMS = ("name", "name_kana", "birth_date", "address")
 EMPLOYER_ITEMS = ("designated_number", "corporate_number", "name", "address", "phone")
 # Weights of equal items when no 個人番号 decides: a birth date and a name say most, a shared address least.
 WEIGHTS = {"name": 3.0, "name_kana": 2.0, "birth_date": 3.0, "address": 2.0}
-MIN_EQUAL = 2  # items that must agree for a match without 個人番号
+# Without 個人番号 a match needs the name (or its カナ) and a birth date or an address: a homonym (same name and カナ,
+# the two are one piece of evidence) or a twin (same birth date and address) is someone else.
+NAMES, PLACES = ("name", "name_kana"), ("birth_date", "address")
 _OLD = str.maketrans(OLD_FORMS)
 _DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ-]")
 
@@ -79,6 +81,10 @@ class EmployerMatch:
         return sum(agrees(e) for k, e in self.evidence.items() if k != item)
 
 
+def _enough(evidence: Mapping[str, str]) -> bool:
+    return any(agrees(evidence.get(k, "")) for k in NAMES) and any(agrees(evidence.get(k, "")) for k in PLACES)
+
+
 class MasterIndex:
     """One tenant's masters in memory, indexed for matching (built from the store or from CSV records)."""
 
@@ -118,7 +124,7 @@ class MasterIndex:
             equal = [k for k, e in ev.items() if agrees(e)]
             scored.append((sum(WEIGHTS[k] for k in equal), len(equal), r, ev))
         scored.sort(key=lambda s: -s[0])
-        if not scored or scored[0][1] < MIN_EQUAL:
+        if not scored or not _enough(scored[0][3]):
             return None
         if len(scored) > 1 and scored[1][0] >= scored[0][0]:
             return None  # two people fit as well: a person decides

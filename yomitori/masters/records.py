@@ -143,3 +143,16 @@ def _date(s: str | None) -> str | None:
     if not s:
         return None
     return normalize_date(s.replace("/", "-")) if s[:4].isdigit() else normalize_date(s)
+
+
+def load_folder(folder: Path, *, key: bytes, tenant: str = "local") -> tuple[list, list, list]:
+    """residents.csv, employers.csv and roll.csv of a folder (each with its `<kind>.yaml` mapping when there is
+    one), read in memory for `yomitori extract --master`: (residents, employers, roll)."""
+    if not folder.is_dir():
+        raise MasterError(f"no master folder {folder}: it holds residents.csv, employers.csv and/or roll.csv")
+    out: dict[str, list] = {}
+    for kind in KINDS:
+        csv_file, mapping = folder / f"{kind}.csv", folder / f"{kind}.yaml"
+        out[kind] = parse_csv(csv_file.read_bytes(), load_mapping(kind, mapping if mapping.is_file() else None),
+                              key=key, tenant=tenant).rows if csv_file.is_file() else []
+    return out["residents"], out["employers"], out["roll"]
