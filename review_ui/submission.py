@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fastapi import UploadFile
 
+from yomitori.filenames import safe_name
 from yomitori.jobs.submit import add_refused_source
 from yomitori.review_ui.deps import AppState
 from yomitori.store.models import User
@@ -72,10 +73,15 @@ def submit_uploads(state: AppState, repo: TenantRepo, user: User, files: list[Up
         except UploadRefused as e:
             reason = japanese_reason(e, limits)
             refused.append((shown, reason))
-            add_refused_source(repo, batch, UploadRefused(reason, source=shown), size=f.size or 0)
+            # the typed name is for display only: the batch stores (and exports) a safe one
+            refused_source = add_refused_source(repo, batch, UploadRefused(reason, source=safe_name(shown)),
+                                                size=f.size or 0)
+            refused_source.original_name = shown
             continue
         try:
-            repo.add_source(batch, up.name, up.path.read_bytes())  # one file in memory at a time, ≤ the size limit
+            # one file in memory at a time, ≤ the size limit; the typed name is kept for display only
+            source = repo.add_source(batch, safe_name(up.name), up.path.read_bytes())
+            source.original_name = up.name
         finally:
             up.discard()
     repo.audit(user.username, "batch.submit", batch, files=len(files), refused=len(refused), via="web")

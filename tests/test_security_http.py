@@ -244,3 +244,50 @@ def test_the_api_cannot_skip_the_blind_second_entry(server):
         assert repo.get(Field, fid).value == reading
     twice = c.post(url, json={"value": "4,650,000", "first": "4650000", "first_token": once["first_token"]}).json()
     assert twice["status"] == "saved" and twice["field"]["value"] == 4650000
+
+
+# ---------------------------------------------------------------- item 4: the embedded database is private
+
+
+def _mode(p) -> int:
+    return p.stat().st_mode & 0o777
+
+
+def test_the_embedded_database_is_readable_by_its_owner_only(tmp_path):
+    """Item 4: under the usual umask 022, a new data dir is 0700 and yomitori.db, -wal and -shm are 0600 while the
+    server runs; an old install's world-readable files are made private on start."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "data"
+        app = create_app(UISettings(data_dir=data))
+        with app.state.yomitori.store.tenant(TENANT, create=True) as repo:
+            add_users(repo)
+        with serve_app(app) as base:
+            assert client(base, "reviewer1").get("/api/batches").status_code == 200
+            files = [data / n for n in ("yomitori.db", "yomitori.db-wal", "yomitori.db-shm")]
+            assert _mode(data) == 0o700 and [_mode(f) for f in files] == [0o600] * 3
+        app.state.yomitori.store.close()
+        data.chmod(0o755)
+        for f in files:
+            if f.exists():
+                f.chmod(0o644)
+        again = create_app(UISettings(data_dir=data))
+        assert _mode(data) == 0o700 and all(_mode(f) == 0o600 for f in files if f.exists())
+        again.state.yomitori.store.close()
+    finally:
+        os.umask(old)
+
+
+def test_personal_numbers_are_not_in_the_database_files_in_clear(server):
+    """Item 4: neither the 個人番号 read nor any other field value appears in yomitori.db or its -wal; the key is a
+    0600 file beside it (or YOMITORI_FIELD_KEY), never in the database; the API still reads them."""
+    base, store, ids = server
+    data = store.settings.data_dir
+    raw = b"".join(p.read_bytes() for p in data.glob("yomitori.db*"))
+    for secret in ("123456789012", "123456789018", "高橋 一朗", "タカハシ"):  # (amounts are in the audit log)
+        assert secret.encode() not in raw, secret
+    assert _mode(data / "field-key") == 0o600 and (data / "field-key").read_bytes() not in raw
+    r = client(base, "reviewer1").get(f"/api/documents/{ids['doc']}").json()
+    assert {f["key"]: f["value"] for f in r["fields"]}["recipient_my_number"] == "123456789012"

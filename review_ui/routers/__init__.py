@@ -17,6 +17,7 @@ from yomitori.review_ui.routers import (
     images,
     review,
     session,
+    standard_files,
 )
 
 ALL: list[APIRouter] = [
@@ -33,4 +34,5 @@ ALL: list[APIRouter] = [
     audit.router,
     api_batches.router,
     api_documents.router,
+    standard_files.router,  # standard-layout downloads and the reconciliation lists of a batch
 ]

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from yomitori.review_ui import stats
 from yomitori.review_ui.deps import CSRF, BatchViewer, Operator, Repo, State, Supervisor, render
+from yomitori.review_ui.routers import standard_files
 from yomitori.review_ui.submission import SubmissionRefused, submit_uploads
 from yomitori.review_ui.support_measure import flagged_ids
 from yomitori.review_ui.workflow import RETURN_REASONS, flagged
@@ -34,7 +35,8 @@ def batch_page(request: Request, state: State, repo: Repo, user: BatchViewer, ba
         "s": stats.batch_stats(repo, batch, state.settings.minutes_per_form_by_hand),
         "docs": docs, "flagged": {d.id: len(flagged(d)) for d in docs},
         "support": flagged_ids(repo, [d.id for d in docs]), "file_errors": errors,
-        "page_errors": page_errors, "reasons": RETURN_REASONS, "bundle_findings": _bundle_findings(docs)})
+        "page_errors": page_errors, "reasons": RETURN_REASONS, "bundle_findings": _bundle_findings(docs),
+        **standard_files.batch_page_context(state, repo, user, batch_id, docs)})
 
 
 def _bundle_findings(docs: list[Document]) -> dict[int, list[str]]:

@@ -16,6 +16,7 @@ from yomitori.review_ui import workflow as W
 from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, SessionDep, State, can_unmask, render
 from yomitori.review_ui.double_entry import entry_tokens
 from yomitori.review_ui.flags import flag_reasons
+from yomitori.review_ui.routers import standard_files
 from yomitori.store.models import Document, Field, User
 
 router = APIRouter(include_in_schema=False)
@@ -77,6 +78,7 @@ def document_view(request: Request, state: State, repo: Repo, user: Reviewer, do
         "can_unmask": can_unmask(state, user), "doc_findings": [x for x in doc.findings or [] if isinstance(x, dict)],
         "reasons": W.RETURN_REASONS, "forms": contract_forms(),
         "support_measure": SM.WARNING if support else None, "master": SM.master_view(repo, doc.id),
+        **standard_files.document_context(doc, flagged),
         "image": f"/images/documents/{doc.id}.png" if doc.image_sha256 else
         (f"/images/pages/{doc.pages[0].id}.png" if doc.pages and doc.pages[0].image_sha256 else None)})
 

@@ -143,6 +143,9 @@ class Profile(_Model):
             raise YomitoriError("; ".join(problems))
 
 
+ALIASES = {"kyuhou_315": "315"}  # 給報 315, the name the README uses
+
+
 def shipped_profiles() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in resources.files(__package__).joinpath("profiles").iterdir()
                   if p.name.endswith(".yaml"))
@@ -150,6 +153,7 @@ def shipped_profiles() -> list[str]:
 
 def load_profile(name_or_path: str | Path) -> Profile:
     """A shipped profile by name (`315`), or a profile file."""
+    name_or_path = ALIASES.get(str(name_or_path), name_or_path)
     text_path = Path(name_or_path)
     shipped = resources.files(__package__).joinpath("profiles", f"{name_or_path}.yaml")
     if re.fullmatch(r"[A-Za-z0-9_-]+", str(name_or_path)) and shipped.is_file():
