@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 
 APT_PACKAGES=(python3-venv python3-pip fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
               fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn
-              redis-server postgresql chromium)
+              redis-server postgresql chromium poppler-utils)
 VENV=${YOMITORI_VENV:-.venv}
 
 system_packages() {
@@ -34,7 +34,8 @@ case "${1:-}" in
   demo)
     system_packages; python_env
     mkdir -p out
-    "$VENV/bin/yomitori" extract samples/*.* --out out/demo.jsonl
+    # with the demo city's generated master (examples/masters): matches, its characters, 送付先誤り, 支援措置
+    "$VENV/bin/yomitori" extract samples/*.* --master examples/masters --out out/demo.jsonl
     echo "wrote out/demo.jsonl ($(wc -l < out/demo.jsonl) documents); first record:" >&2
     head -n 1 out/demo.jsonl
     ;;

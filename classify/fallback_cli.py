@@ -20,38 +20,76 @@ HELD_OUT = ("kyuyo_shiharai_hokokusho/payroll_print", "kyuyo_shiharai_hokokusho/
 @app.command("draft-template")
 def draft_template(
     scan: Annotated[Path, typer.Argument(help="a scan (image or PDF; its first page) of the new layout")],
-    form: Annotated[str, typer.Option(help="the form the page is, e.g. kyuyo_shiharai_hokokusho")],
-    out: Annotated[Path, typer.Option(help="YAML file to write")],
+    out: Annotated[Path | None, typer.Option(help="YAML file to write")] = None,
+    form: Annotated[str | None, typer.Option(help="the form the page is; default: the form the classifier names")]
+    = None,
     layout: Annotated[str, typer.Option(help="name of the new layout")] = "draft",
+    save: Annotated[bool, typer.Option("--save", help="keep it in the store as a draft for the template editor "
+                                       "(/admin/layouts)")] = False,
+    tenant: Annotated[str | None, typer.Option(help="tenant to keep it for (--save); default YOMITORI_TENANT")]
+    = None,
 ) -> None:
-    """Find the form's fields on a scan by their printed labels and write a draft template for it."""
+    """Find the form's fields on a scan by their printed labels and write a draft template for it. Any page the
+    classifier names a form will do, with an outer ruled frame or without (then its print's extent is the frame)."""
     from yomitori.classify import classify
     from yomitori.extract import second_reader
     from yomitori.forms_templates import contract_forms, load_template, templates
+    from yomitori.forms_templates.contract import UNKNOWN_FORM
     from yomitori.ingest import PageFailure, read_pages
+    from yomitori.layout_editor import NoDraft, draft_from_page
     from yomitori.ocr.engine import get_engine
     from yomitori.ocr.preprocess import to_working
 
-    from .label_fallback import draft_yaml, locate, read_fallback
+    from .label_fallback import draft_yaml
 
-    if form not in contract_forms():
+    if form is not None and form not in contract_forms():
         raise typer.BadParameter(f"unknown form '{form}'; one of {', '.join(contract_forms())}")
+    if out is None and not save:
+        raise typer.BadParameter("say where the draft goes: --out FILE, --save (the store), or both")
     page = next(iter(read_pages(str(scan))), None)
     if page is None or isinstance(page, PageFailure):
         raise typer.BadParameter(f"{scan}: no readable page")
     gray = to_working(page.image)
-    rotation = classify(gray, templates().values()).rotation
     engine = get_engine("ppocr")
-    fb = locate(gray, form, rotation, engine, second=second_reader(engine))
-    if fb is None:
-        err.print(f"{scan}: no ruled frame found; a draft needs the form's outer frame")
+    named = classify(gray, templates().values(), engine=engine)
+    if form is None and named.form == UNKNOWN_FORM:
+        err.print(f"{scan}: the classifier names no form on this page; say which it is with --form")
         raise typer.Exit(1)
-    read_fallback(fb, engine)  # reading decides between a label's candidate places
-    draft = fb.final_draft()
-    out.write_text(draft_yaml(draft, layout=layout), encoding="utf-8")
-    load_template(out)  # what we wrote must load as a template
-    err.print(f"wrote {out}: {len(draft.fields)} of {len(contract_forms()[form].fields)} fields located "
-              f"({', '.join(f.key for f in draft.fields)})")
+    try:
+        draft = draft_from_page(gray, form or named.form, named.rotation, engine, second_reader(engine),
+                                layout=layout)
+    except NoDraft as e:
+        err.print(f"{scan}: {e}")
+        raise typer.Exit(1) from None
+    text = draft_yaml(draft.template, layout=layout)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        load_template(out)  # what we wrote must load as a template
+        err.print(f"wrote {out}")
+    if save:
+        _save_draft(text, draft.page, tenant)
+    t = draft.template
+    err.print(f"{t.form}: {len(t.fields)} of {len(contract_forms()[t.form].fields)} fields located "
+              f"({', '.join(f.key for f in t.fields)})")
+
+
+def _save_draft(text: str, page: object, tenant: str | None) -> None:
+    from yomitori import saved_layouts
+    from yomitori.jobs.stages import _png
+    from yomitori.store.repo import Store
+
+    store = Store()
+    try:
+        with store.tenant(tenant) as repo:
+            row = saved_layouts.save(repo, text, actor="cli", active=False,
+                                     image_sha256=repo.blobs.put(repo.code, _png(page)))  # type: ignore[arg-type]
+            err.print(f"kept as draft {row.form}/{row.layout} version {row.version} in tenant {repo.code}: "
+                      f"open it in the template editor (/admin/layouts)")
+    except saved_layouts.LayoutError as e:
+        err.print(f"not kept: {e}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
 
 
 @app.command("bench-fallback")

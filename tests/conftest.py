@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# Batches in tests read pages in the test process with the session's recognizer (the `extractor` fixture); the
+# default, one process per core, is tested on its own (tests/test_batch_throughput.py).
+os.environ.setdefault("YOMITORI_EMBEDDED_PROCESSES", "1")
+
 
 @pytest.fixture(scope="session")
 def extractor():
