@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine and run yomitori:  ./run.sh demo   |   ./run.sh test
+# Set up a fresh Debian machine and run yomitori:  ./run.sh demo   |   ./run.sh test   |   ./run.sh screenshots
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,6 +44,14 @@ case "${1:-}" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/pytest"
     ;;
+  screenshots)
+    # The README's pictures (docs/screenshots/*.png), taken from the running app by the browser tests; tests
+    # otherwise write only to temporary folders (tests/conftest.py: the `screenshots` fixture).
+    system_packages; python_env
+    YOMITORI_SCREENSHOTS="$PWD/docs/screenshots" "$VENV/bin/pytest" -q tests/test_review_browser.py \
+      tests/test_bots_admin_ui.py -k "keyboard_only or field_wise_correction or batch_list or step_screenshots"
+    git status --short docs/screenshots
+    ;;
   *)
-    echo "usage: $0 demo|test" >&2; exit 2 ;;
+    echo "usage: $0 demo|test|screenshots" >&2; exit 2 ;;
 esac

@@ -290,7 +290,7 @@ def test_send_back_as_misclassified_leaves_the_queue_and_shows_on_the_batch(site
     assert r.status_code == 303
     assert f'href="/review/documents/{doc_id}"' not in c.get("/review").text
     page = login(app, "operator1", "kawasaki").get(f"/batches/{ids['kawasaki']['batch']}").text
-    assert "差戻し：帳票の種類が違う" in page and "idou_todokede" in page
+    assert "差戻し：帳票の種類が違う" in page and "（正しくは 特別徴収に係る給与所得者異動届出書）" in page
 
 
 def test_batch_list_and_productivity(site):

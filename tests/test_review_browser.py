@@ -16,7 +16,6 @@ from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import Document, DocumentStatus, FieldStatus
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parents[1] / "docs" / "screenshots"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
                                 reason="Debian's chromium is not installed")
 KEYSTROKE_BUDGET = 20  # beyond typing the corrected characters, for a 給与支払報告書 with five flagged fields
@@ -85,7 +84,7 @@ def _row(page, key_label: str):
     return page.locator(".field-row", has=page.locator(".flabel", has_text=key_label))
 
 
-def test_review_a_document_with_five_flagged_fields_by_keyboard_only(server, browser):
+def test_review_a_document_with_five_flagged_fields_by_keyboard_only(server, browser, screenshots):
     base, store, ids = server
     page = login(browser, base, "reviewer1")
     assert page.url.endswith("/review")
@@ -103,8 +102,7 @@ def test_review_a_document_with_five_flagged_fields_by_keyboard_only(server, bro
     name = _row(page, "氏名").first
     assert "2つの読み取りエンジン" in name.locator(".why").inner_text()
     assert "高橋 一郎" in name.locator(".alts").inner_text()  # the other reading, Alt+1
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "document-review.png"))
+    page.screenshot(path=str(screenshots / "document-review.png"))
 
     # In the document's order: 氏名 misread, フリガナ right, 個人番号 misread (check digit), 支払金額 misread,
     # 生年月日 right. The first flagged field has the focus, its reading selected: typing replaces it.
@@ -164,7 +162,7 @@ def expect_focus(page, label: str) -> None:
         " return r && r.querySelector('.flabel').textContent === label; }", arg=label)
 
 
-def test_field_wise_correction_of_ten_documents(server, browser):
+def test_field_wise_correction_of_ten_documents(server, browser, screenshots):
     base, store, ids = server
     page = login(browser, base, "reviewer2")
     page.goto(f"{base}/review/fieldwise")
@@ -173,7 +171,7 @@ def test_field_wise_correction_of_ten_documents(server, browser):
     rows = page.locator(".field-row")
     assert rows.count() >= 10
     assert page.locator("img.crop").count() == rows.count()
-    page.screenshot(path=str(SCREENSHOTS / "field-wise.png"))
+    page.screenshot(path=str(screenshots / "field-wise.png"))
     keys = Keys(page)
     wanted = set(ids["fieldwise"])
     for i in range(rows.count()):
@@ -231,13 +229,13 @@ def test_double_entry_with_a_mismatch(server, browser):
     page.close()
 
 
-def test_operator_is_denied_reviewer_pages_and_sees_the_batch_list(server, browser):
+def test_operator_is_denied_reviewer_pages_and_sees_the_batch_list(server, browser, screenshots):
     base, _, ids = server
     page = login(browser, base, "operator1")
     assert page.url.endswith("/batches")
     assert page.locator("table.list tbody tr").count() == 4
     assert "100%" in page.locator("table.list tbody tr", has_text="12月分 追加").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "batch-list.png"))
+    page.screenshot(path=str(screenshots / "batch-list.png"))
     for path in ("/review", f"/review/documents/{ids['keyboard'][1]}", "/review/fieldwise"):
         response = page.goto(f"{base}{path}")
         assert response.status == 403 and "権限がありません" in page.content()

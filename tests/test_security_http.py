@@ -278,3 +278,16 @@ def test_the_embedded_database_is_readable_by_its_owner_only(tmp_path):
         again.state.yomitori.store.close()
     finally:
         os.umask(old)
+
+
+def test_personal_numbers_are_not_in_the_database_files_in_clear(server):
+    """Item 4: neither the 個人番号 read nor any other field value appears in yomitori.db or its -wal; the key is a
+    0600 file beside it (or YOMITORI_FIELD_KEY), never in the database; the API still reads them."""
+    base, store, ids = server
+    data = store.settings.data_dir
+    raw = b"".join(p.read_bytes() for p in data.glob("yomitori.db*"))
+    for secret in ("123456789012", "123456789018", "高橋 一朗", "タカハシ"):  # (amounts are in the audit log)
+        assert secret.encode() not in raw, secret
+    assert _mode(data / "field-key") == 0o600 and (data / "field-key").read_bytes() not in raw
+    r = client(base, "reviewer1").get(f"/api/documents/{ids['doc']}").json()
+    assert {f["key"]: f["value"] for f in r["fields"]}["recipient_my_number"] == "123456789012"

@@ -16,6 +16,7 @@ from yomitori.review_ui import workflow as W
 from yomitori.review_ui.deps import CSRF, AppState, NotFound, Repo, Reviewer, SessionDep, State, can_unmask, render
 from yomitori.review_ui.double_entry import entry_tokens
 from yomitori.review_ui.flags import flag_reasons
+from yomitori.review_ui.japanese import shown_value
 from yomitori.review_ui.routers import standard_files
 from yomitori.store.models import Document, Field, User
 
@@ -74,7 +75,7 @@ def document_view(request: Request, state: State, repo: Repo, user: Reviewer, do
         "boxes": [{"id": f.id, "box": f.box, "flagged": f in flagged} for f in doc.fields if f.box],
         "others": [{"f": f, "label": F.label(doc.form, f.key),
                     "personal": F.is_personal_number(doc.form, f.key, f.value),
-                    "text": F.display(doc.form, f.key, f.value)} for f in others],
+                    "text": shown_value(doc.form, f.key, f.value)} for f in others],
         "can_unmask": can_unmask(state, user), "doc_findings": [x for x in doc.findings or [] if isinstance(x, dict)],
         "reasons": W.RETURN_REASONS, "forms": contract_forms(),
         "support_measure": SM.WARNING if support else None, "master": SM.master_view(repo, doc.id),

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from yomitori.store.field_crypto import EncryptedJSON
+
 # Stable constraint names, so Alembic migrations (and SQLite batch mode) can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -219,9 +221,10 @@ class Field(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
     key: Mapped[str] = mapped_column(sa.String(64))  # the contract's field key
-    value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # normalized value (JSON null = blank)
-    extracted_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # what OCR read, kept after corrections
-    alternatives: Mapped[list[Any]] = mapped_column(default=list)
+    # Values are encrypted at rest (store.field_crypto): 個人番号 and everything else a page says.
+    value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)  # normalized value (JSON null = blank)
+    extracted_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)  # what OCR read, kept after corrections
+    alternatives: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     confidence: Mapped[float] = mapped_column(default=0.0)
     review: Mapped[bool] = mapped_column(default=True)  # the extractor's confidence gate (status adds findings)
     reasons: Mapped[list[Any]] = mapped_column(default=list)  # why the extractor flagged it
@@ -244,8 +247,8 @@ class ReviewEvent(TenantScoped, Base):
     actor: Mapped[str] = mapped_column(sa.String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     action: Mapped[str] = mapped_column(sa.String(20))  # "correct" | "approve" | "reopen"
-    old_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
-    new_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    old_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     old_status: Mapped[str] = mapped_column(sa.String(20))
     new_status: Mapped[str] = mapped_column(sa.String(20))
     comment: Mapped[str] = mapped_column(sa.Text, default="")

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from yomitori.settings import Settings
+from yomitori.store import field_crypto
 from yomitori.store.blobs import BlobStore, blob_store
 from yomitori.store.db import StoreError, ensure_schema, make_engine, tenant_sessionmaker
 from yomitori.store.models import (
@@ -51,6 +52,7 @@ class Store:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.engine = make_engine(self.settings.db_url)
+        field_crypto.register(self.engine, self.settings.data_dir)  # values are encrypted at rest
         ensure_schema(self.engine, auto_upgrade=self.settings.embedded_db)
         self._sessions = tenant_sessionmaker(self.engine)
         self.blobs: BlobStore = blob_store(self.settings)
