@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine and run yomitori:  ./run.sh demo   |   ./run.sh test
+# Set up a fresh Debian machine and run yomitori:  ./run.sh demo   |   ./run.sh test   |   ./run.sh screenshots
 set -euo pipefail
 cd "$(dirname "$0")"
 
 APT_PACKAGES=(python3-venv python3-pip fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
               fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn
-              redis-server postgresql chromium)
+              redis-server postgresql chromium poppler-utils)
 VENV=${YOMITORI_VENV:-.venv}
 
 system_packages() {
@@ -34,7 +34,8 @@ case "${1:-}" in
   demo)
     system_packages; python_env
     mkdir -p out
-    "$VENV/bin/yomitori" extract samples/*.* --out out/demo.jsonl
+    # with the demo city's generated master (examples/masters): matches, its characters, 送付先誤り, 支援措置
+    "$VENV/bin/yomitori" extract samples/*.* --master examples/masters --out out/demo.jsonl
     echo "wrote out/demo.jsonl ($(wc -l < out/demo.jsonl) documents); first record:" >&2
     head -n 1 out/demo.jsonl
     ;;
@@ -43,6 +44,14 @@ case "${1:-}" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/pytest"
     ;;
+  screenshots)
+    # The README's pictures (docs/screenshots/*.png), taken from the running app by the browser tests; tests
+    # otherwise write only to temporary folders (tests/conftest.py: the `screenshots` fixture).
+    system_packages; python_env
+    YOMITORI_SCREENSHOTS="$PWD/docs/screenshots" "$VENV/bin/pytest" -q tests/test_review_browser.py \
+      tests/test_bots_admin_ui.py -k "keyboard_only or field_wise_correction or batch_list or step_screenshots"
+    git status --short docs/screenshots
+    ;;
   *)
-    echo "usage: $0 demo|test" >&2; exit 2 ;;
+    echo "usage: $0 demo|test|screenshots" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from yomitori.masters.pipeline import may_key
 from yomitori.store.models import Batch, BotRun, Document, DocumentStatus, KeyingReceipt
 from yomitori.store.repo import Store, TenantRepo
 
@@ -40,8 +41,9 @@ class StoreRecordSource:
             else:
                 docs = [repo.get(Document, i) for i in self.document_ids or []]
                 docs = [d for d in docs if d.status in KEYABLE]
+            # 支援措置: a flagged person's documents are keyed only after an explicit approval (masters approve-keying).
             records = [SourceRecord(str(d.id), d.form, {f.key: f.value for f in d.fields})
-                       for d in docs if d.form == self.form and not d.returned_reason]
+                       for d in docs if d.form == self.form and not d.returned_reason and may_key(repo, d.id)]
         yield from records
 
 

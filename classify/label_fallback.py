@@ -25,13 +25,14 @@ import numpy as np
 from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
 from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
 from yomitori.forms_templates.wordings import form_wordings
-from yomitori.ocr.detect import TextBox, detect_lines
+from yomitori.ocr.detect import TextBox
 from yomitori.ocr.engine import RecognitionEngine
 from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, ink_mask
 from yomitori.wareki import WarekiError, era_from_token, to_gregorian
 
-from .page_rules import cell_at, cell_heads, cells, frame_of, inside, is_bilevel, overlap, rules, to_px
+from .page_reading import read_page
+from .page_rules import cell_at, inside, to_px
 
 TURN_BELOW = 0.35  # below this share of clearly read labels, the page may be upside down: try it turned
 CHOICE_MM = 120.0  # a choice's printed options lie within this distance of its label along its row
@@ -602,37 +603,17 @@ class _View:
 
 def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
           exclude_layout: str | None, second: RecognitionEngine | None = None) -> _View | None:
-    geometry = frame_of(gray, rotation)
-    if geometry is None:
+    r = read_page(gray, rotation, engine)  # read once: text classification read it already
+    if r is None:
         return None
-    src, (pw, ph), frame = geometry
-    fx, fy, fw, fh = frame
-    dst = np.array([[fx, fy], [fx + fw, fy], [fx + fw, fy + fh], [fx, fy + fh]], np.float32) * PX_PER_MM
-    size = (round(pw * PX_PER_MM), round(ph * PX_PER_MM))
-    page = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), size, flags=cv2.INTER_LINEAR,
-                               borderValue=255)
-    # Rules are often printed fainter than writing: look for them in a lighter mask.
-    paper = float(np.percentile(page[::4, ::4], 90))
-    # Bilevel as scanned: the warp onto the frame greys the edges of its strokes.
-    bilevel = is_bilevel(gray) or is_bilevel(page)
-    ruled = rules(page < paper * 0.85, dashed=bilevel)
-    # The frame closes every cell even where a stamp or a fold broke it.
-    x0, y0, x1, y1 = to_px(frame)
-    cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
-    clean = np.where(ruled, 255, page).astype(np.uint8)
-    boxes = [b for b in detect_lines(clean) if b.h >= 1.2 * PX_PER_MM]
-    all_cells = cells(ruled)
-    heads = cell_heads(clean, ruled, all_cells, boxes)
-    # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
-    boxes = [b for b in boxes if not any(overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
-    crops = [_crop(clean, b) for b in boxes]
-    texts = [r.text for r in engine.recognize(crops, ["any"] * len(crops))] if crops else []
+    crops = [r.crop(i) for i in range(len(r.boxes))]
+    texts = r.texts
     words = synonyms(form, exclude_layout=exclude_layout)
     if second is not None:
         texts = _second_reading_of_near_labels(texts, crops, {s for v in words.values() for s in v}, second)
-    lines = [Detected(_mm(b), text) for b, text in zip(boxes, texts, strict=True) if text.strip()]
+    lines = [Detected(_mm(b), text) for b, text in zip(r.boxes, texts, strict=True) if text.strip()]
     clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
-    return _View(page, ruled, lines, frame, (pw, ph), rotation, clear / max(1, len(words)), bilevel, all_cells)
+    return _View(r.page, r.ruled, lines, r.frame, r.size, rotation, clear / max(1, len(words)), r.bilevel, r.cells)
 
 
 def _second_reading_of_near_labels(texts: list[str], crops: list[np.ndarray], wordings: set[str],
@@ -1064,10 +1045,6 @@ def _address_key(postal_key: str, fields: dict[str, FieldResult]) -> str | None:
         if candidate in fields and candidate != postal_key:
             return candidate
     return None
-
-
-def _crop(page: np.ndarray, b: TextBox) -> np.ndarray:
-    return page[b.y : b.y + b.h, b.x : b.x + b.w]
 
 
 def _mm(b: TextBox) -> Box:

@@ -1,7 +1,7 @@
 """Text-first classification: a page is the form whose title it prints, confirmed by that form's labels.
 
-The whole page is read (PP-OCR detection and recognition), upright as the CNN turned it first, then in the other
-three orientations while no title is found. A form is named when a line reads as one of its titles
+The whole page is read (PP-OCR detection and recognition, `page_reading`), upright as the CNN turned it first,
+then in the other three orientations while no title is found. A form is named when a line reads as one of its titles
 (`forms_templates/wordings/`) and the page prints at least a few of its labels; a line that reads as another
 document's title (給与所得の源泉徴収票 alone, 住民票の写し, a cover letter's 給与支払報告書の提出について) is
 evidence against every form. This needs no template and no CNN, so it holds on layouts neither has seen.
@@ -17,10 +17,10 @@ import numpy as np
 
 from yomitori.forms_templates.contract import contract_forms
 from yomitori.forms_templates.wordings import form_wordings
-from yomitori.ocr.detect import detect_lines
 from yomitori.ocr.engine import RecognitionEngine
 
-from .title_cues import normalize, similarity, upright
+from .page_reading import read_page
+from .title_cues import normalize, similarity
 
 TITLE = 0.8  # similarity at which a line reads as a title
 # … on a page whose labels leave no doubt (a fax's title loses a letter or two): more of them, and a margin
@@ -29,7 +29,6 @@ LABELS = 3  # distinct fields whose label a page prints, besides its title: a co
 LABEL_MATCH = 0.85  # similarity at which a short line reads as a label
 LINE_SLACK = 8  # a label's line is at most this many characters longer than the wording (a value run on)
 TITLE_SLACK = 1.6  # a title's line is at most this many times the title's length (a letter's sentence is longer)
-RECOGNIZED_LINES = 160  # lines read per orientation: the page's text, not the specks
 
 
 @dataclass(frozen=True)
@@ -45,18 +44,6 @@ class TextVerdict:
     @property
     def confidence(self) -> float:
         return float(min(0.999, 0.5 + 0.3 * self.title_similarity + 0.04 * min(self.labels, 5)))
-
-
-def read_lines(gray: np.ndarray, engine: RecognitionEngine) -> list[str]:
-    """The text of every line detection finds on an upright page, top to bottom (the tallest lines first when
-    there are more than RECOGNIZED_LINES: a title is printed no smaller than the page's text)."""
-    boxes = detect_lines(gray)
-    if len(boxes) > RECOGNIZED_LINES:
-        boxes = sorted(sorted(boxes, key=lambda b: -b.h)[:RECOGNIZED_LINES], key=lambda b: (b.y, b.x))
-    crops = [gray[b.y : b.y + b.h, b.x : b.x + b.w] for b in boxes if b.w >= 8 and b.h >= 8]
-    if not crops:
-        return []
-    return [r.text for r in engine.recognize(crops, ["any"] * len(crops)) if r.text.strip()]
 
 
 def judge(lines: Sequence[str], orientation: int = 0) -> TextVerdict:
@@ -112,7 +99,9 @@ def text_verdict(gray: np.ndarray, engine: RecognitionEngine, first_orientation:
     tried: list[TextVerdict] = []
     for turn in range(4):
         orientation = (first_orientation + (0, 2, 1, 3)[turn]) % 4
-        verdict = judge(read_lines(upright(gray, orientation), engine), orientation)
+        # The label fallback reads its labels from the same reading of the page (`read_page` keeps it).
+        reading = read_page(gray, (-90 * orientation) % 360, engine)
+        verdict = judge(reading.lines() if reading is not None else [], orientation)
         if verdict.form is not None or verdict.foreign:
             return verdict
         tried.append(verdict)

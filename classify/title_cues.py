@@ -43,10 +43,13 @@ def similarity(read: str, title: str) -> float:
     a, b = normalize(read), normalize(title)
     if not a or not b:
         return 0.0
-    best = SequenceMatcher(None, a, b).ratio()
+    m = SequenceMatcher(None, a, b)  # the title's index is built once, for every window of the line
+    best = m.ratio()
     n = len(b)
     for i in range(0, max(1, len(a) - n + 1)):
-        best = max(best, SequenceMatcher(None, a[i : i + n], b).ratio())
+        m.set_seq1(a[i : i + n])
+        if m.quick_ratio() > best:  # an upper bound of ratio(): a window that cannot beat the best is skipped
+            best = max(best, m.ratio())
     return best
 
 

@@ -212,7 +212,7 @@ _references: dict[tuple[int, float], tuple[LayoutTemplate, tuple[np.ndarray, np.
 
 def reference(t: LayoutTemplate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The blank form at the working resolution: gray, ink, and ink grown by the registration tolerance."""
-    from yomitori.synth.render import render_blank
+    from yomitori.forms_templates.blank import render_blank
 
     key = (id(t), PX_PER_MM)
     cached = _references.get(key)
@@ -299,7 +299,7 @@ _coarse: dict[int, tuple[LayoutTemplate, np.ndarray]] = {}
 
 def _coarse_reference(t: LayoutTemplate) -> np.ndarray:
     """The blank form's printed ink at SMALL_PX_PER_MM, for scoring the four rotations."""
-    from yomitori.synth.render import render_blank
+    from yomitori.forms_templates.blank import render_blank
 
     cached = _coarse.get(id(t))
     if cached is None or cached[0] is not t:

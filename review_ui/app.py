@@ -18,6 +18,7 @@ from yomitori.jobs.runtime import Runtime
 from yomitori.review_ui import routers
 from yomitori.review_ui.auth import SESSION_COOKIE, Sessions
 from yomitori.review_ui.deps import AppState, Forbidden, NotAuthenticated, NotFound, render
+from yomitori.review_ui.japanese import install as install_japanese
 from yomitori.review_ui.runner import BatchRunner
 from yomitori.review_ui.settings import UISettings
 from yomitori.review_ui.workflow import ReviewError
@@ -40,6 +41,7 @@ def create_app(settings: UISettings | None = None, *, runtime: Runtime | None = 
     settings = settings or UISettings()
     rt = runtime or Runtime.from_settings(settings)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    install_japanese(templates)  # form names, audit actions in words, JST (review_ui/japanese.py)
     state = AppState(settings, rt.store, Sessions(settings), templates, BatchRunner(rt))
 
     @asynccontextmanager

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from yomitori.review_ui import session_store
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.db import StoreError
 from yomitori.store.models import User
@@ -50,6 +51,7 @@ def _aware(t: datetime | None) -> datetime | None:
 class LoginResult:
     user: User | None
     message: str = ""  # why not, in Japanese (never says whether the user exists)
+    token: str = ""  # the new server-side session's token (review_ui.session_store)
 
 
 FAILED = "テナント、ユーザー名またはパスワードが正しくありません"
@@ -87,7 +89,7 @@ def _check(repo: TenantRepo, settings: UISettings, username: str, password: str)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     repo.audit(user.username, "auth.login", user)
     repo.session.flush()
-    return LoginResult(user)
+    return LoginResult(user, token=session_store.open_session(repo, user))
 
 
 def count_failure(repo: TenantRepo, user: User, settings: UISettings, now: datetime) -> bool:
@@ -102,6 +104,8 @@ def count_failure(repo: TenantRepo, user: User, settings: UISettings, now: datet
                                      else_=User.locked_until))
         .returning(User.failed_logins).execution_options(synchronize_session=False)).scalar_one()
     repo.session.expire(user, ["failed_logins", "locked_until"])
+    if failed == 0:
+        session_store.end_sessions(repo, user.id, "locked")
     return failed == 0
 
 
@@ -115,6 +119,7 @@ class SessionData:
     csrf: str
     issued: float  # login time (absolute expiry)
     key: str  # a fingerprint of the password hash: a password change ends every session
+    sid: str  # the server-side session's token, checked on every request (review_ui.session_store)
 
 
 def password_key(user: User) -> str:
@@ -122,17 +127,18 @@ def password_key(user: User) -> str:
 
 
 class Sessions:
-    """Session state lives in a signed, timestamped cookie: nothing to store, any web server can check it."""
+    """A signed, timestamped cookie naming a server-side session: expiry is in the cookie, ending it in the store."""
 
     def __init__(self, settings: UISettings) -> None:
         self.settings = settings
         self._signer = URLSafeTimedSerializer(_secret(settings), salt="yomitori-session")
 
-    def new(self, user: User, tenant: str) -> SessionData:
-        return SessionData(user.id, tenant, secrets.token_urlsafe(32), time.time(), password_key(user))
+    def new(self, user: User, tenant: str, sid: str) -> SessionData:
+        return SessionData(user.id, tenant, secrets.token_urlsafe(32), time.time(), password_key(user), sid)
 
     def dumps(self, s: SessionData) -> str:
-        return self._signer.dumps({"u": s.user_id, "t": s.tenant, "c": s.csrf, "i": s.issued, "k": s.key})
+        return self._signer.dumps({"u": s.user_id, "t": s.tenant, "c": s.csrf, "i": s.issued, "k": s.key,
+                                   "s": s.sid})
 
     def loads(self, cookie: str | None) -> SessionData | None:
         """The session, or None when absent, forged, idle too long or past its absolute lifetime."""
@@ -140,7 +146,8 @@ class Sessions:
             return None
         try:
             raw: dict[str, Any] = self._signer.loads(cookie, max_age=self.settings.session_idle_minutes * 60)
-            s = SessionData(int(raw["u"]), str(raw["t"]), str(raw["c"]), float(raw["i"]), str(raw["k"]))
+            s = SessionData(int(raw["u"]), str(raw["t"]), str(raw["c"]), float(raw["i"]), str(raw["k"]),
+                            str(raw["s"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
         if time.time() - s.issued > self.settings.session_max_hours * 3600:

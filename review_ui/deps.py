@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from yomitori.review_ui import session_store
 from yomitori.review_ui.auth import SESSION_COOKIE, SessionData, Sessions, password_key, same_token
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.db import StoreError
@@ -93,7 +94,7 @@ def current_user(request: Request, repo: Repo, s: SessionDep) -> User:
         raise NotAuthenticated() from None
     locked = user.locked_until and (user.locked_until if user.locked_until.tzinfo
                                     else user.locked_until.replace(tzinfo=UTC)) > datetime.now(UTC)
-    if not user.active or locked or password_key(user) != s.key:
+    if not user.active or locked or password_key(user) != s.key or not session_store.is_live(repo, s.sid, user):
         raise NotAuthenticated()
     request.state.user = UserView(user.id, user.username, user.display_name, user.role.value)
     return user

@@ -80,6 +80,11 @@ def parse(form: str, key: str, text: str) -> Any:
         raise InvalidInput(f"{f.label}：{TYPE_LABELS.get(str(f.type), f.type)}として読めません") from None
 
 
+def has_crop(doc: Any, f: Any) -> bool:
+    """A crop was stored at extraction, or can be cut from the document's registered page."""
+    return bool(f.crop_sha256 or (f.box and doc.image_sha256))
+
+
 def hint(form: str, key: str) -> str:
     """How to type a value of this field."""
     t = value_type(form, key)

@@ -82,7 +82,7 @@ class FieldOut(BaseModel):
                                         message=str(x.get("message", "")), severity=str(x.get("severity", "")))
                              for x in W.findings_of(f)],
                    box_mm=list(f.box) if f.box else None,
-                   crop_url=f"/images/fields/{f.id}.png" if f.crop_sha256 and not masked else None)
+                   crop_url=f"/images/fields/{f.id}.png" if F.has_crop(doc, f) and not masked else None)
 
 
 class DocumentSummary(BaseModel):

@@ -24,4 +24,7 @@ class UISettings(Settings):
         description="critical fields a reviewer types blind, by field key or value type (JSON list); "
                     "a mismatch with the reading asks for a second entry")
     unmask_roles: list[str] = Field(["reviewer"], description="roles that may see 個人番号 unmasked (JSON list)")
+    support_measure_roles: list[str] = Field(
+        ["reviewer"], description="roles that may open the documents of a person under 支援措置 (JSON list); "
+                                  "others get 403, and every view is audited")
     minutes_per_form_by_hand: float = Field(2.0, gt=0, description="manual keying time of one form, for savings")

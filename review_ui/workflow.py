@@ -128,12 +128,16 @@ class SaveResult:
     document_status: str = ""
 
 
+ACCEPT_AS_READ = "読み取りどおりでよければ Shift+Enter で確定してください（直すときは値を入力して Enter）"
+
+
 def save_field(repo: TenantRepo, settings: UISettings, user: User, f: Field, text: str,
-               first: str | None = None) -> SaveResult:
+               first: str | None = None, *, first_proven: bool = False, accept: bool = True) -> SaveResult:
     """Enter on a field: a new value is a correction, the same value an acceptance; critical fields are typed blind.
 
     Double entry: the first entry is compared with the reading; equal means accepted, else a second entry is
-    asked for (`first` is then the first entry) and the two must agree before the value is saved.
+    asked for (`first` is then the first entry) and the two must agree before the value is saved. `first` counts
+    only when `first_proven` (the server's token for it came back: review_ui.double_entry), whoever calls.
     """
     doc = repo.get(Document, f.document_id)
     check_editable(doc, user)
@@ -150,11 +154,15 @@ def save_field(repo: TenantRepo, settings: UISettings, user: User, f: Field, tex
             if value != f.value:
                 return SaveResult("second_entry", "読取結果と一致しません。確認のため、もう一度入力してください",
                                   stay=True)
+        elif not first_proven:
+            return SaveResult("retry", "1回目の入力が確認できません。最初から入力し直してください", stay=True)
         elif first_value != value:
             return SaveResult("retry", "1回目と2回目の入力が一致しません。最初から入力し直してください", stay=True)
     if value == old:
         if f.status != FieldStatus.needs_review:
             return _after(repo, doc, SaveResult("unchanged"))
+        if not accept and "entry" not in detail:  # a flagged reading kept as it is: only on purpose (Shift+Enter)
+            return SaveResult("confirm", ACCEPT_AS_READ, stay=True)
         repo.approve_field(f.id, actor=user.username, user_id=user.id, audit_detail=detail)
         result = SaveResult("accepted")
     else:

@@ -24,7 +24,8 @@ def env(tmp_path, monkeypatch, extractor):
     monkeypatch.setattr(stages, "_extractor", extractor)
     for k in [k for k in __import__("os").environ if k.startswith("YOMITORI_")]:
         monkeypatch.delenv(k)
-    yield {"YOMITORI_DATA_DIR": str(tmp_path / "data"), "YOMITORI_RETENTION_DAYS": "0", "COLUMNS": "200"}
+    yield {"YOMITORI_DATA_DIR": str(tmp_path / "data"), "YOMITORI_RETENTION_DAYS": "0", "COLUMNS": "200",
+           "YOMITORI_EMBEDDED_PROCESSES": "1"}  # the session's recognizer, in this process
     use_runtime(None)
 
 

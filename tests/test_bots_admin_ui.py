@@ -24,7 +24,6 @@ from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, BotRun, BotScenario, KeyingReceipt, KeyingResult
 
 DEMO = SCENARIO.read_text(encoding="utf-8")
-SCREENSHOTS = Path(__file__).parents[1] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -206,7 +205,7 @@ def live(site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no chromium")
-def test_editor_and_a_test_run_with_step_screenshots_in_the_browser(site, live: str) -> None:
+def test_editor_and_a_test_run_with_step_screenshots_in_the_browser(site, live: str, screenshots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     app, docs = site
@@ -235,7 +234,7 @@ def test_editor_and_a_test_run_with_step_screenshots_in_the_browser(site, live: 
         selected = page.evaluate("() => { const t = document.getElementById('yaml');"
                                  " return t.value.slice(t.selectionStart, t.selectionEnd); }")
         assert "wareki_yaer" in selected
-        page.screenshot(path=str(SCREENSHOTS / "scenario-editor.png"))
+        page.screenshot(path=str(screenshots / "scenario-editor.png"))
 
         # A test run (dry run) on one approved document: each step's screen, then the outcome.
         page.goto(f"{live}/admin/bots/scenarios/demo-browser/test")

@@ -128,7 +128,8 @@ def test_sent_back_goes_to_review_with_the_targets_words_then_keys_once_correcte
                                                                  Field.key == "payment_amount"))
     fixed = str(int(v["payment_amount"]) + 87)
     r = c.post(f"/review/documents/{doc_id}/fields/{field_id}", json={"value": fixed})
-    r = c.post(f"/review/documents/{doc_id}/fields/{field_id}", json={"value": fixed, "first": fixed})
+    r = c.post(f"/review/documents/{doc_id}/fields/{field_id}", json={"value": fixed, "first": fixed,
+                                                                      "first_token": r.json()["first_token"]})
     assert r.json()["status"] == "saved", r.text
     assert c.post(f"/review/documents/{doc_id}/approve").status_code in (200, 303)
     app.state.yomitori.runner.stop()

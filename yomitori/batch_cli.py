@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(batch_app, name="batch")
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
+    from yomitori.standard.cli import report
+
+    batch_app.command("report")(report)
 
 
 def _runtime() -> Runtime:
@@ -176,28 +179,72 @@ def export(
                                                                 "field")] = ExportFormat.jsonl,
     out: Annotated[str, typer.Option("--out", "-o", help="file to write, or - for standard output")] = "-",
     tenant: TenantOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="an export profile (shipped: 315, "
+                                                "idou-example; or a YAML file): approved records in its layout "
+                                                "(docs/standard-files.md)")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", help="a profile option NAME=VALUE, e.g. "
+                                                     "sakusei_kubun=0 municipality_code=141003")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="the acting user (a role that may see 個人番号)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the user's password from "
+                                                 "standard input")] = False,
 ) -> None:
     """Write a batch's results: every document, and an error record for every page or file that failed."""
     from yomitori.store.models import Batch
 
+    if profile is not None:
+        from yomitori.standard.cli import export_with_profile
+
+        tenant = tenant or _runtime().settings.tenant
+        export_with_profile(batch_id, tenant, profile, out, option or [], user, password_stdin)
+        return
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
+    actor, unmasked = _acting_user(rt, tenant, user, password_stdin)
     sink = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
     try:
         with rt.store.tenant(tenant) as repo:
             p = repo.progress(batch_id)
-            records = repo.records(batch_id)
+            records = repo.records(batch_id) if unmasked else map(_masked, repo.records(batch_id))
             if fmt == ExportFormat.jsonl:
                 for r in records:
                     sink.write(json.dumps(r, ensure_ascii=False) + "\n")
             else:
                 _write_csv(sink, records)
-            repo.audit(_actor(), "batch.export", repo.get(Batch, batch_id), format=str(fmt))
+            repo.audit(actor, "batch.export", repo.get(Batch, batch_id), format=str(fmt), masked=not unmasked)
     finally:
         if sink is not sys.stdout:
             sink.close()
     if not p.finished:
         err.print(f"[yellow]batch {batch_id} is still running: only finished pages were written[/yellow]")
+    if not unmasked:
+        err.print("[yellow]個人番号 masked: name an acting user allowed to see them with --user NAME "
+                  "--password-stdin[/yellow]")
+
+
+def _acting_user(rt: Runtime, tenant: str, user: str | None, password_stdin: bool) -> tuple[str, bool]:
+    """Who exports, and whether 個人番号 go out in clear: only for a user proved by password whose role may see
+    them (YOMITORI_UNMASK_ROLES); without --user, the OS user, masked."""
+    if not user:
+        return f"cli:{_actor()}", False
+    from yomitori.review_ui.auth import login
+    from yomitori.review_ui.settings import UISettings
+    from yomitori.standard.cli import read_password
+
+    settings = UISettings()
+    result = login(rt.store, settings, tenant, user, read_password(password_stdin))
+    if result.user is None:
+        err.print(f"[red]not exported: {escape(result.message)}[/red]")
+        raise typer.Exit(1)
+    return result.user.username, result.user.role.value in settings.unmask_roles
+
+
+def _masked(record: dict) -> dict:
+    from yomitori.review_ui.fields import is_personal_number, mask_number
+
+    for key, f in (record.get("fields") or {}).items():
+        if f["value"] is not None and is_personal_number(record["form"], key, f["value"]):
+            f["value"] = mask_number(f["value"])
+    return record
 
 
 def _write_csv(sink, records) -> None:

@@ -18,6 +18,7 @@ from yomitori.bots.cli import app as bot_app
 from yomitori.classify.cli import app as classifier_app
 from yomitori.classify.fallback_cli import app as fallback_app
 from yomitori.errors import ExitCode, YomitoriError
+from yomitori.masters.cli import app as masters_app
 from yomitori.ocr.cli import app as ocr_app
 from yomitori.review_ui.cli import register as register_review_commands
 
@@ -35,10 +36,15 @@ def extract(
     out: Annotated[str, typer.Option("--out", "-o", help="JSONL file to write, or - for standard output")] = "-",
     workers: Annotated[int, typer.Option(help="worker processes (one per core)")] = default_workers(),
     engine: Annotated[str, typer.Option(help="recognizer: ppocr, tesseract or paddle")] = "ppocr",
+    master: Annotated[Path | None, typer.Option(help="folder of master CSVs (residents.csv, employers.csv, roll.csv) "
+                                                     "to match and gate against (docs/masters.md)")] = None,
 ) -> None:
     """Read scanned forms and write one JSON object per document (the contract's JSONL)."""
     from yomitori.extract import extract_files
     from yomitori.ingest import count_pages
+    from yomitori.masters.gate import with_master
+
+    apply = with_master(master)
 
     total = 0
     for p in inputs:
@@ -52,7 +58,7 @@ def extract(
         with _progress(enabled=total > 1) as progress:
             task = progress.add_task("extracting", total=total)
             for result in extract_files([str(p) for p in inputs], workers=workers, engine=engine):
-                sink.write(json.dumps(result.to_record(), ensure_ascii=False) + "\n")
+                sink.write(json.dumps(apply(result), ensure_ascii=False) + "\n")
                 sink.flush()
                 errors += result.form == "error"
                 progress.advance(task, max(1, len(result.pages)))
@@ -102,6 +108,19 @@ def bench(
     from yomitori.bench import run_bench
 
     run_bench(pages=pages, seed=seed, workers=workers, out=out, engine=engine, console=err, layouts=layout)
+
+
+@app.command("bench-masters")
+def bench_masters(
+    pages: Annotated[int, typer.Option(help="printed 明細書 per layout")] = 40,
+    seed: Annotated[int | None, typer.Option(help="seed of the test set; default: fresh and random")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = default_workers(),
+    out: Annotated[Path, typer.Option(help="where to write the numbers")] = Path("bench-results/masters.json"),
+) -> None:
+    """Printed 明細書 read once, gated without and with a generated master: straight-through, wrong, 送付先誤り."""
+    from yomitori.masters.bench import run_bench_masters
+
+    run_bench_masters(pages=pages, seed=seed, workers=workers, out=out, console=err)
 
 
 @app.command("bench-unseen")
@@ -159,6 +178,7 @@ app.add_typer(bot_app, name="bot")  # bot check/run/bench: keying bots
 register_batch_commands(app)  # batch submit/status/export/purge/resume, worker, db upgrade
 app.add_typer(batch_bench_app)  # bench-batch: pages/s embedded and with rq workers
 register_review_commands(app)  # serve (review UI + API), user add
+app.add_typer(masters_app, name="masters")  # masters import/misdirected/approve-keying (yomitori/masters)
 
 
 def main() -> None:

@@ -86,6 +86,9 @@ class Extractor:
         keep_images: bool = False,
         second: RecognitionEngine | str | None = "auto",
     ):
+        from yomitori.forms_templates.fonts import require
+
+        require()  # the blank forms subtracted from each scan are printed with the label font
         self.engine = engine or get_engine("ppocr")
         self.layouts = list(layouts) if layouts is not None else list(templates().values())
         self.keep_images = keep_images
@@ -417,6 +420,9 @@ def extract_files(
     on_page: Callable[[PageResult], None] | None = None,
 ) -> Iterator[PageResult]:
     """Results in input order; unreadable inputs and pages come back as `form: error` results."""
+    from yomitori.forms_templates.fonts import require
+
+    require()  # at start, naming the Debian package: not page after page failing with 'cannot open resource'
     with ExtractionPool(workers, engine, pages_per_chunk) as pool:
         yield from pool.run(paths, on_page)
 

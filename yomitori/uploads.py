@@ -1,13 +1,15 @@
 """The upload guard: what the API and `batch submit` check before a file is stored (size, type, pages, pixels).
 
 A file is refused before it is stored when it is larger than `max_upload_bytes`, is not a PDF, TIFF, JPEG or PNG
-by its first bytes (whatever its name says), is an encrypted or unreadable PDF, has more than `max_pages` pages,
-or holds an image of more than `max_pixels` pixels (a decompression bomb: checked from the headers, nothing is
-decoded). An upload stream is copied to a temporary file in chunks, never held in memory whole.
+(or an electronic 315 submission) by its first bytes (whatever its name says), is an encrypted or unreadable PDF,
+has more than `max_pages` pages, or holds an image of more than `max_pixels` pixels (a decompression bomb: checked
+from the headers, nothing is decoded). An upload stream is copied to a temporary file in chunks, never held in
+memory whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ class Upload:
 
     path: Path
     name: str  # as the user called it: the contract's "source"
-    kind: str  # PDF, TIFF, JPEG or PNG
+    kind: str  # PDF, TIFF, JPEG or PNG, or 315 (an electronic submission, one record a line)
     pages: int
     size: int
     temporary: bool = False
@@ -118,9 +120,14 @@ def _inspect(path: Path, shown: str, limits: UploadLimits) -> tuple[str, int]:
     from PIL import Image
 
     from yomitori.ingest import _open_image, _opened_pdf, _sniff  # the readers' own checks and messages
+    from yomitori.standard.importing import SUBMISSION_KIND, count_lines, looks_like_submission
 
     kind = "image"
     try:
+        if path.is_file():
+            with contextlib.suppress(OSError), path.open("rb") as fp:
+                if looks_like_submission(fp.read(16)):  # an electronic submission: its records are its pages
+                    return SUBMISSION_KIND, count_lines(path)
         kind = _sniff(path, shown)
         if kind == "PDF":
             with _opened_pdf(path, shown) as pdf:  # an encrypted PDF is refused here, with what to do about it

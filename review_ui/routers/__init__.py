@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from yomitori.review_ui.routers import (
     admin_bots,
     admin_layouts,
+    admin_masters,
     admin_templates,
     admin_users,
     api_batches,
@@ -17,6 +18,7 @@ from yomitori.review_ui.routers import (
     images,
     review,
     session,
+    standard_files,
 )
 
 ALL: list[APIRouter] = [
@@ -30,7 +32,9 @@ ALL: list[APIRouter] = [
     admin_templates.router,
     admin_layouts.router,  # the template editor, under /admin/layouts, Administrator only
     admin_bots.router,  # the bots' administrator pages, under /admin/bots, Administrator only
+    admin_masters.router,  # the municipality's masters and the 送付先誤り list, Administrator only
     audit.router,
     api_batches.router,
     api_documents.router,
+    standard_files.router,  # standard-layout downloads and the reconciliation lists of a batch
 ]

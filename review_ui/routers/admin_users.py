@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from yomitori.review_ui import session_store
 from yomitori.review_ui.auth import hash_password
 from yomitori.review_ui.deps import CSRF, Administrator, Repo, State, render
 from yomitori.store.models import Role, User
@@ -64,6 +65,8 @@ def change_user(request: Request, state: State, repo: Repo, admin: Administrator
             return _page(request, state, repo, str(e), 400)
     else:
         return _page(request, state, repo, "操作を選んでください", 400)
+    if action in ("deactivate", "role", "password"):  # whoever is logged in as them is logged out
+        session_store.end_sessions(repo, user.id, {"deactivate": "deactivated"}.get(action, action))
     repo.audit(admin.username, f"user.{action}", user, username=user.username,
                **({"role": role} if action == "role" else {}))
     return RedirectResponse("/admin/users", status_code=303)

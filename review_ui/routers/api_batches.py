@@ -17,18 +17,26 @@ from yomitori.store.models import Batch
 router = APIRouter(prefix="/api", tags=["batches"])
 
 
+class RefusedFile(BaseModel):
+    file: str
+    message: str  # Japanese; the file is an input in error of the batch
+
+
 class Submitted(BaseModel):
     batch_id: int
+    refused: list[RefusedFile] = []
 
 
 @router.post("/batches", status_code=201, response_model=Submitted, dependencies=[CSRF],
-             responses={400: {"description": "a file was refused (size, type, pages, pixels); nothing stored"},
+             responses={400: {"description": "no file, or too many files; nothing stored"},
                         413: {"description": "the request is larger than YOMITORI_MAX_UPLOAD_BYTES"}})
 def upload_batch(state: State, repo: Repo, user: Operator, files: list[UploadFile],
                  name: Annotated[str, Form()] = "") -> Response | Submitted:
-    """Submit scans (PDF, TIFF, JPEG, PNG) as a new batch; every file is checked before anything is stored."""
+    """Submit scans (PDF, TIFF, JPEG, PNG) as a new batch; a file the guard refuses (size, type, pages, pixels)
+    is an input in error of the batch, listed in `refused`, and the others go on."""
     try:
-        return Submitted(batch_id=submit_uploads(state, repo, user, files, name))
+        done = submit_uploads(state, repo, user, files, name)
+        return Submitted(batch_id=done.batch_id, refused=[RefusedFile(file=f, message=m) for f, m in done.refused])
     except SubmissionRefused as e:
         return JSONResponse({"detail": str(e)}, status_code=400)
 

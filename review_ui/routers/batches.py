@@ -9,7 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from yomitori.review_ui import stats
 from yomitori.review_ui.deps import CSRF, BatchViewer, Operator, Repo, State, Supervisor, render
+from yomitori.review_ui.routers import standard_files
 from yomitori.review_ui.submission import SubmissionRefused, submit_uploads
+from yomitori.review_ui.support_measure import flagged_ids
 from yomitori.review_ui.workflow import RETURN_REASONS, flagged
 from yomitori.store.models import Batch, Document, SourceStatus
 
@@ -31,8 +33,10 @@ def batch_page(request: Request, state: State, repo: Repo, user: BatchViewer, ba
     return render(state, request, "batch.html", {
         "title": f"バッチ {batch.id} {batch.name}", "batch": batch,
         "s": stats.batch_stats(repo, batch, state.settings.minutes_per_form_by_hand),
-        "docs": docs, "flagged": {d.id: len(flagged(d)) for d in docs}, "file_errors": errors,
-        "page_errors": page_errors, "reasons": RETURN_REASONS, "bundle_findings": _bundle_findings(docs)})
+        "docs": docs, "flagged": {d.id: len(flagged(d)) for d in docs},
+        "support": flagged_ids(repo, [d.id for d in docs]), "file_errors": errors,
+        "page_errors": page_errors, "reasons": RETURN_REASONS, "bundle_findings": _bundle_findings(docs),
+        **standard_files.batch_page_context(state, repo, user, batch_id, docs)})
 
 
 def _bundle_findings(docs: list[Document]) -> dict[int, list[str]]:
@@ -54,10 +58,10 @@ def upload_form(request: Request, state: State, user: Operator) -> Response:
 def upload(request: Request, state: State, repo: Repo, user: Operator, files: list[UploadFile],
            name: Annotated[str, Form()] = "") -> Response:
     try:
-        batch_id = submit_uploads(state, repo, user, files, name)
+        batch_id = submit_uploads(state, repo, user, files, name).batch_id
     except SubmissionRefused as e:
         return render(state, request, "upload.html", {"title": "スキャンの取り込み", "message": str(e)}, 400)
-    return RedirectResponse(f"/batches/{batch_id}", status_code=303)
+    return RedirectResponse(f"/batches/{batch_id}", status_code=303)  # refused files are listed there
 
 
 @router.get("/stats")

@@ -8,8 +8,9 @@ from fastapi.responses import Response
 
 from yomitori.review_ui import fields as F
 from yomitori.review_ui import workflow as W
-from yomitori.review_ui.deps import NotFound, Repo, Reviewer, State, render
+from yomitori.review_ui.deps import Forbidden, NotFound, Repo, Reviewer, State, render
 from yomitori.review_ui.routers.review import field_rows
+from yomitori.review_ui.support_measure import guard
 from yomitori.store.models import Document, DocumentStatus, Field, FieldStatus
 
 router = APIRouter(include_in_schema=False)
@@ -39,10 +40,19 @@ def fieldwise(request: Request, state: State, repo: Repo, user: Reviewer, form: 
     rows = []
     for f in fields:
         doc = repo.get(Document, f.document_id)
-        if not W.claimed_by_other(doc, user):
-            rows.extend(field_rows(state, user, doc, [f]))
+        support = _may_open(state, repo, user, doc.id)
+        if not W.claimed_by_other(doc, user) and support is not None:
+            rows.extend({**row, "support": support} for row in field_rows(state, user, doc, [f]))
         if len(rows) >= ROWS:
             break
     return render(state, request, "fieldwise.html", {
         "title": f"項目別審査：{F.label(form, key)}", "rows": rows, "label": F.label(form, key), "form": form,
         "key": key, "double": W.is_double_entry(state.settings, form, key)})
+
+
+def _may_open(state: State, repo: Repo, user: Reviewer, doc_id: int) -> bool | None:
+    """Whether a document is under 支援措置 (its view audited); None for a role that may not open it (row left out)."""
+    try:
+        return guard(state, repo, user, doc_id, "fieldwise")
+    except Forbidden:
+        return None

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from yomitori.review_ui import auth
-from yomitori.review_ui.deps import CSRF, AnyUser, SessionDep, State, render
+from yomitori.review_ui import auth, session_store
+from yomitori.review_ui.deps import CSRF, AnyUser, Repo, SessionDep, State, render
+from yomitori.store.db import StoreError
 from yomitori.store.models import Role
 
 router = APIRouter(include_in_schema=False)
@@ -26,28 +27,51 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _tenant_field(state: State) -> dict[str, object]:
+    """The login form asks for a tenant code only where there are several (a single-tenant install never asks)."""
+    try:
+        return {"tenant": state.store.default_tenant(), "ask_tenant": False}
+    except StoreError:
+        return {"tenant": "", "ask_tenant": True}
+
+
+def _tenant(state: State, typed: str | None) -> str:
+    """The tenant typed, or the only one there is; "" where several exist and none was typed (login fails)."""
+    if typed and typed.strip():
+        return typed.strip()
+    try:
+        return state.store.default_tenant()
+    except StoreError:
+        return ""
+
+
 @router.get("/login")
 def login_form(request: Request, state: State, next: str | None = None) -> Response:
     token = secrets.token_urlsafe(24)
     response = render(state, request, "login.html", {"next": _safe_next(next) or "", "login_csrf": token,
-                                                     "tenant": state.settings.tenant, "message": ""})
+                                                     "message": ""} | _tenant_field(state))
     response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, max_age=3600, **state.sessions.cookie_args())
     return response
 
 
 @router.post("/login")
-def login_submit(request: Request, state: State, tenant: Annotated[str, Form()], username: Annotated[str, Form()],
-                 password: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = "",
-                 next: Annotated[str, Form()] = "") -> Response:
+def login_submit(request: Request, state: State, username: Annotated[str, Form()],
+                 password: Annotated[str, Form()], tenant: Annotated[str, Form()] = "",
+                 csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "") -> Response:
+    asked = _tenant_field(state) | ({"tenant": tenant} if tenant else {})
     if not auth.same_token(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
-        return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token, "tenant": tenant,
-                                                     "message": "画面の有効期限が切れました。もう一度入力してください"},
-                      400)
+        return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token,
+                                                     "message": "画面の有効期限が切れました。もう一度入力してください"}
+                      | asked, 400)
+    tenant = _tenant(state, tenant)
+    if not tenant:
+        return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token, "username": username,
+                                                     "message": "自治体コードを入力してください"} | asked, 401)
     result = auth.login(state.store, state.settings, tenant, username, password)
     if result.user is None:
-        return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token, "tenant": tenant,
-                                                     "username": username, "message": result.message}, 401)
-    session = state.sessions.new(result.user, tenant.strip())
+        return render(state, request, "login.html", {"next": next, "login_csrf": csrf_token,
+                                                     "username": username, "message": result.message} | asked, 401)
+    session = state.sessions.new(result.user, tenant, result.token)
     response = RedirectResponse(_safe_next(next) or HOME[result.user.role], status_code=303)
     response.set_cookie(auth.SESSION_COOKIE, state.sessions.dumps(session), **state.sessions.cookie_args())
     response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/")
@@ -55,7 +79,8 @@ def login_submit(request: Request, state: State, tenant: Annotated[str, Form()],
 
 
 @router.post("/logout", dependencies=[CSRF])
-def logout(request: Request, user: AnyUser, _s: SessionDep) -> Response:
+def logout(request: Request, repo: Repo, user: AnyUser, s: SessionDep) -> Response:
+    session_store.end_session(repo, s.sid)  # the cookie is worth nothing from now on, even if kept
     request.state.logged_out = True
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
@@ -71,7 +96,7 @@ def home(user: AnyUser) -> Response:
 
 
 class Credentials(BaseModel):
-    tenant: str
+    tenant: str | None = None  # needed only where the installation has several tenants
     username: str
     password: str
 
@@ -91,18 +116,22 @@ def api_login(body: Credentials, state: State, response: Response) -> SessionOut
     """Log in; the session is a cookie, state-changing calls also need the returned csrf_token."""
     from fastapi.responses import JSONResponse
 
-    result = auth.login(state.store, state.settings, body.tenant, body.username, body.password)
+    tenant = _tenant(state, body.tenant)
+    if not tenant:
+        return JSONResponse({"detail": "several tenants: give tenant (the municipality's code)"}, status_code=401)
+    result = auth.login(state.store, state.settings, tenant, body.username, body.password)
     if result.user is None:
         return JSONResponse({"detail": result.message}, status_code=401)
-    session = state.sessions.new(result.user, body.tenant.strip())
+    session = state.sessions.new(result.user, tenant, result.token)
     response.set_cookie(auth.SESSION_COOKIE, state.sessions.dumps(session), **state.sessions.cookie_args())
     return SessionOut(username=result.user.username, role=result.user.role.value, tenant=session.tenant,
                       csrf_token=session.csrf)
 
 
 @api_router.delete("/session", status_code=204, dependencies=[CSRF])
-def api_logout(request: Request, user: AnyUser, response: Response) -> None:
-    """Log out."""
+def api_logout(request: Request, repo: Repo, user: AnyUser, s: SessionDep, response: Response) -> None:
+    """Log out: the session ends in the store (a copy of the cookie no longer works)."""
+    session_store.end_session(repo, s.sid)
     request.state.logged_out = True
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
 

@@ -1,4 +1,5 @@
-// Keyboard flow of the review pages: Enter saves and moves on, Tab moves, Ctrl+Enter approves. No framework.
+// Keyboard flow of the review pages: Enter saves a changed value and moves on, Shift+Enter keeps a flagged reading
+// as it is (on purpose: plain Enter on an unchanged reading only says so), Tab moves, Ctrl+Enter approves.
 (function () {
   "use strict";
   var root = document.getElementById("review");
@@ -61,23 +62,23 @@
   }
   function setState(row, text) { row.querySelector(".state").textContent = text; }
 
-  function save(row) {
+  function save(row, accept) {
     var el = input(row);
-    var body = {value: el.value};
-    if (row.dataset.first !== undefined) body.first = row.dataset.first;
+    var body = {value: el.value, accept: !!accept};
+    if (row.dataset.first !== undefined) { body.first = row.dataset.first; body.first_token = row.dataset.firstToken; }
     el.readOnly = true;
     post(row.dataset.url, body).then(function (res) {
       el.readOnly = false;
       if (res._http !== 200) { showMessages(row, [], res.detail || "保存できませんでした"); focusRow(row); return; }
       if (res.status === "second_entry") {
-        row.dataset.first = el.value; el.value = "";
+        row.dataset.first = el.value; row.dataset.firstToken = res.first_token; el.value = "";
         showMessages(row, [], res.message); setState(row, "2回目の入力"); focusRow(row); return;
       }
       if (res.status === "retry") {
-        delete row.dataset.first; el.value = "";
+        delete row.dataset.first; delete row.dataset.firstToken; el.value = "";
         showMessages(row, [], res.message); setState(row, "1回目の入力"); focusRow(row); return;
       }
-      delete row.dataset.first;
+      delete row.dataset.first; delete row.dataset.firstToken;
       var open_ = 0;
       rows.forEach(function (r) {
         var f = res.fields[r.dataset.field];
@@ -86,7 +87,7 @@
         else { r.classList.add("done"); setState(r, f.status === "corrected" ? "修正済" : "確認済"); }
         if (r !== row || res.status !== "invalid") showMessages(r, f.findings);
       });
-      if (res.status === "invalid") { showMessages(row, [], res.message); focusRow(row); return; }
+      if (res.status === "invalid" || res.status === "confirm") { showMessages(row, [], res.message); focusRow(row); return; }
       if (res.stay) { showMessages(row, res.fields[row.dataset.field].findings, res.message); focusRow(row); return; }
       if (res.remaining > open_ && approveBtn && approveBtn.tagName === "BUTTON") { location.reload(); return; }
       var nxt = nextOpen(row);
@@ -110,8 +111,16 @@
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         if (approveBtn && !approveBtn.disabled && approveBtn.form) approveBtn.form.submit();
+      } else if (e.key === "Enter" && e.shiftKey && !e.isComposing) {
+        e.preventDefault(); save(row, true);
       } else if (e.key === "Enter" && !e.isComposing) {
-        e.preventDefault(); save(row);
+        e.preventDefault();
+        if (row.dataset.read !== undefined && el.value === row.dataset.read) {
+          row.classList.add("confirm");  // the reading unchanged: accepting it takes Shift+Enter
+          showMessages(row, [], "読み取りどおりでよければ Shift+Enter で確定してください（直すときは値を入力して Enter）");
+          return;
+        }
+        save(row);
       } else if (e.key === "Tab") {
         e.preventDefault(); move(row, e.shiftKey ? -1 : 1);
       } else if (e.altKey && /^[1-9]$/.test(e.key)) {

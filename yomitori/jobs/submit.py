@@ -61,7 +61,7 @@ def submit_batch(rt: Runtime, paths: Sequence[str | Path], *, tenant: str | None
                 continue
             repo.add_source(batch, str(f), data)
         repo.audit(actor, "batch.submit", batch, files=len(files), refused=refused)
-        batch_id = batch.id
+        batch_id, tenant = batch.id, repo.code  # the tenant's own code, where the default named the only one
     reconcile(rt, tenant, batch_id)
     return batch_id
 

@@ -27,6 +27,9 @@ def run_worker(rt: Runtime, *, burst: bool = False, name: str | None = None, log
     """Work until stopped (or, with burst, until no batch has work left that this worker could take)."""
     if not isinstance(rt.dispatcher, RQDispatcher):
         raise TypeError("a worker needs YOMITORI_REDIS_URL")
+    from yomitori.forms_templates.fonts import require
+
+    require()  # a missing font is said once, at start, not as every page failing
     use_runtime(rt)
     interval = rt.settings.reconcile_seconds
     worker = YomitoriWorker([rt.dispatcher.queue], connection=rt.dispatcher.redis, name=name,

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from yomitori.store.field_crypto import EncryptedJSON
+
 # Stable constraint names, so Alembic migrations (and SQLite batch mode) can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -136,6 +138,8 @@ class SourceFile(TenantScoped, Base):
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batches.id"), index=True)
     position: Mapped[int]  # order of submission, 0-based
     name: Mapped[str] = mapped_column(sa.String(1000))  # the path as the user gave it (the contract's "source")
+    # A web upload's file name as typed, for display only: `name` then holds it sanitised (yomitori.filenames)
+    original_name: Mapped[str | None] = mapped_column(sa.String(1000))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[SourceStatus] = mapped_column(_enum(SourceStatus, "source_status"), default=SourceStatus.pending)
@@ -172,6 +176,9 @@ class Page(TenantScoped, Base):
     lease_until: Mapped[datetime | None]
     job_id: Mapped[str | None] = mapped_column(sa.String(100))
     extracted_at: Mapped[datetime | None]
+    # A line of an electronic submission (yomitori/standard/importing.py) stands in for the page image: the
+    # review UI shows it, and an export in the same layout carries its items that map to no contract field.
+    record_line: Mapped[str | None] = mapped_column(sa.Text)
 
     source: Mapped[SourceFile] = relationship()
 
@@ -214,9 +221,10 @@ class Field(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
     key: Mapped[str] = mapped_column(sa.String(64))  # the contract's field key
-    value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # normalized value (JSON null = blank)
-    extracted_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)  # what OCR read, kept after corrections
-    alternatives: Mapped[list[Any]] = mapped_column(default=list)
+    # Values are encrypted at rest (store.field_crypto): 個人番号 and everything else a page says.
+    value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)  # normalized value (JSON null = blank)
+    extracted_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)  # what OCR read, kept after corrections
+    alternatives: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     confidence: Mapped[float] = mapped_column(default=0.0)
     review: Mapped[bool] = mapped_column(default=True)  # the extractor's confidence gate (status adds findings)
     reasons: Mapped[list[Any]] = mapped_column(default=list)  # why the extractor flagged it
@@ -239,8 +247,8 @@ class ReviewEvent(TenantScoped, Base):
     actor: Mapped[str] = mapped_column(sa.String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     action: Mapped[str] = mapped_column(sa.String(20))  # "correct" | "approve" | "reopen"
-    old_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
-    new_value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    old_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(EncryptedJSON, nullable=True)
     old_status: Mapped[str] = mapped_column(sa.String(20))
     new_status: Mapped[str] = mapped_column(sa.String(20))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
@@ -356,5 +364,90 @@ class SavedLayout(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UserSession(TenantScoped, Base):
+    """A login to the review UI or API, checked on every request; ended by logout, a new password, a lock, a role
+    change or deactivation. The cookie holds the token, the store only its SHA-256 (a database reader cannot log in)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(20))  # the role it was opened with
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(20))  # logout | password | locked | role | deactivated
+
+
+
+# ---------------------------------------------------------------- the municipality's master data (yomitori/masters)
+
+
+class MasterResident(TenantScoped, Base):
+    """One person of the 宛名 master: 個人番号 only as a keyed HMAC (yomitori.masters.keys), never in clear."""
+
+    __tablename__ = "master_residents"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[str] = mapped_column(sa.String(40))  # 宛名番号: re-import updates by it
+    name: Mapped[str] = mapped_column(sa.String(200))  # in the city's own characters (髙, 﨑 …)
+    name_kana: Mapped[str] = mapped_column(sa.String(200), default="")
+    birth_date: Mapped[str | None] = mapped_column(sa.String(10))  # ISO
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    my_number_hmac: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    moved_in: Mapped[str | None] = mapped_column(sa.String(10))  # ISO; a 1 January resident moved in before it
+    moved_out: Mapped[str | None] = mapped_column(sa.String(10))  # ISO; … and out after it (or never)
+    support_measure: Mapped[bool] = mapped_column(default=False)  # 支援措置 (DV and similar): guarded documents
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MasterEmployer(TenantScoped, Base):
+    """One 特別徴収義務者: 指定番号, 法人番号, 名称, 所在地."""
+
+    __tablename__ = "master_employers"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "designated_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designated_number: Mapped[str] = mapped_column(sa.String(40))
+    corporate_number: Mapped[str | None] = mapped_column(sa.String(13), index=True)
+    name: Mapped[str] = mapped_column(sa.String(300), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MasterRollEntry(TenantScoped, Base):
+    """One line of an employer's 特別徴収 roll: this resident's tax is collected by that employer."""
+
+    __tablename__ = "master_roll"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "designated_number", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designated_number: Mapped[str] = mapped_column(sa.String(40))
+    resident_id: Mapped[str] = mapped_column(sa.String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DocumentMaster(TenantScoped, Base):
+    """What the masters said about one document: the matched person and employer, the evidence, the checks."""
+
+    __tablename__ = "document_masters"
+    __table_args__ = (sa.UniqueConstraint("document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"))
+    resident_id: Mapped[str | None] = mapped_column(sa.String(40))  # 宛名番号 of the matched person
+    employer_designated: Mapped[str | None] = mapped_column(sa.String(40))
+    score: Mapped[float] = mapped_column(default=0.0)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field → equal | folded | differs | absent
+    misdirected: Mapped[bool] = mapped_column(default=False)  # 送付先誤り: not a 1 January resident
+    support_measure: Mapped[bool] = mapped_column(default=False)  # the person is under 支援措置
+    keying_approved_by: Mapped[str | None] = mapped_column(sa.String(100))  # 支援措置: bots key only after this
+    keying_approved_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
-                                         KeyingSecret, BotScenario, BotRun, SavedLayout)
+                                         KeyingSecret, BotScenario, BotRun, SavedLayout, UserSession,
+                                         MasterResident, MasterEmployer, MasterRollEntry, DocumentMaster)

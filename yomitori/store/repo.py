@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from yomitori.settings import Settings
+from yomitori.store import field_crypto
 from yomitori.store.blobs import BlobStore, blob_store
 from yomitori.store.db import StoreError, ensure_schema, make_engine, tenant_sessionmaker
 from yomitori.store.models import (
@@ -51,6 +52,7 @@ class Store:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.engine = make_engine(self.settings.db_url)
+        field_crypto.register(self.engine, self.settings.data_dir)  # values are encrypted at rest
         ensure_schema(self.engine, auto_upgrade=self.settings.embedded_db)
         self._sessions = tenant_sessionmaker(self.engine)
         self.blobs: BlobStore = blob_store(self.settings)
@@ -60,10 +62,14 @@ class Store:
 
     @contextmanager
     def tenant(self, code: str | None = None, *, create: bool = False) -> Iterator[TenantRepo]:
-        """A repository bound to tenant `code` (default: the settings' tenant), committed when the block ends."""
+        """A repository bound to tenant `code` (default: the settings' tenant, or the only one there is; see
+        `default_tenant`), committed when the block ends."""
         code = code or self.settings.tenant
         with self._sessions() as session:
             tenant = session.scalar(sa.select(Tenant).where(Tenant.code == code))
+            if tenant is None and code == self.settings.tenant and not self.tenant_was_set:
+                # Nobody named a tenant: a single-tenant install is used without knowing its code.
+                tenant = session.scalar(sa.select(Tenant).where(Tenant.code == self.default_tenant()))
             if tenant is None:
                 if not create:
                     raise StoreError(f"unknown tenant {code!r}; create it with `yomitori batch submit --tenant {code}` "
@@ -90,6 +96,25 @@ class Store:
         except sa.exc.IntegrityError:  # created by another process a moment ago
             tenant = session.scalars(sa.select(Tenant).where(Tenant.code == code)).one()
         return tenant
+
+    @property
+    def tenant_was_set(self) -> bool:
+        """Whether YOMITORI_TENANT (or the settings' caller) named the tenant, rather than its default."""
+        return "tenant" in self.settings.model_fields_set
+
+    def default_tenant(self) -> str:
+        """The tenant a command or the login form acts for when none is named: YOMITORI_TENANT if set, else the
+        only tenant of the install (the settings' default, `default`, while there is none). Several tenants and
+        none named: a StoreError listing them."""
+        if self.tenant_was_set:
+            return self.settings.tenant
+        codes = self.tenant_codes()
+        if self.settings.tenant in codes or not codes:
+            return self.settings.tenant
+        if len(codes) == 1:
+            return codes[0]
+        raise StoreError(f"this installation has {len(codes)} tenants ({', '.join(codes)}): name one with "
+                         "--tenant CODE or YOMITORI_TENANT=CODE")
 
     def tenant_codes(self) -> list[str]:
         with self._sessions() as session:

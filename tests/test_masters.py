@@ -1,0 +1,273 @@
+"""The municipality's masters: import (re-import updates, never duplicates; 個人番号 only as a keyed HMAC), matching
+with variant letters folded, the gate on the master's evidence, and the checks (送付先誤り, roll, 指定番号)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from yomitori.cli import app
+from yomitori.masters.gate import MISDIRECTED, NOT_ON_ROLL, UNKNOWN_DESIGNATED, apply_master
+from yomitori.masters.keys import my_number_hmac
+from yomitori.masters.matching import MasterIndex, compare, fold
+from yomitori.masters.records import Employer, Resident, RollEntry
+from yomitori.masters.store import load_index
+from yomitori.ocr.fields import FieldResult
+from yomitori.settings import Settings
+from yomitori.store.models import Field, MasterResident
+from yomitori.store.repo import Store
+
+MY_NUMBER = "123456789018"  # a valid check digit, no real person
+OTHER_NUMBER = "987654321098"
+RESIDENTS_CSV = (
+    "宛名番号,氏名,カナ氏名,生年月日,住所,個人番号,住定日,転出日,支援措置\n"
+    f"A001,髙橋　一郎,タカハシ イチロウ,昭和55年4月1日,東京都千代田区霞が関2丁目1番2号,{MY_NUMBER},,,\n"
+    "A002,山﨑 花子,ヤマザキ ハナコ,1990/12/3,東京都港区芝公園4丁目2番8号,,,2024-06-30,\n"
+    "A003,渡邊 健,ワタナベ ケン,1975-01-20,東京都新宿区西新宿2丁目8番1号,,,,1\n"
+)
+
+
+def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("YOMITORI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("YOMITORI_MASTER_KEY", raising=False)
+    return Settings()
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_import_updates_on_reimport_and_keeps_no_personal_number_in_clear(tmp_path, monkeypatch, caplog):
+    settings = _env(tmp_path, monkeypatch)
+    csv_file = tmp_path / "residents.csv"
+    csv_file.write_text(RESIDENTS_CSV, encoding="utf-8")
+    caplog.set_level(logging.DEBUG)
+    out = _run("masters", "import", "residents", str(csv_file), "--tenant", "demo")
+    assert "3 added" in out
+    csv_file.write_text(RESIDENTS_CSV.replace("芝公園4丁目2番8号", "芝公園4丁目2番9号"), encoding="utf-8")
+    out = _run("masters", "import", "residents", str(csv_file), "--tenant", "demo")
+    assert "0 added, 1 updated, 2 unchanged" in out
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        rows = repo.session.query(MasterResident).order_by(MasterResident.resident_id).all()
+        assert [r.resident_id for r in rows] == ["A001", "A002", "A003"]  # never a duplicate
+        assert rows[0].name == "髙橋 一郎" and rows[0].birth_date == "1980-04-01"
+        assert rows[1].address.endswith("4丁目2番9号") and rows[1].moved_out == "2024-06-30"
+        assert rows[2].support_measure and not rows[0].support_measure
+        key = (settings.data_dir / "master-key").read_bytes()
+        assert rows[0].my_number_hmac == my_number_hmac(key, "demo", MY_NUMBER)
+    store.close()
+    key_file = settings.data_dir / "master-key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    # Nowhere on disk in the data folder (database, WAL, blobs, key), in no log line, nor in what the CLI printed.
+    for path in settings.data_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert MY_NUMBER.encode() not in data and MY_NUMBER.encode("utf-16-le") not in data, path
+    assert MY_NUMBER not in caplog.text and MY_NUMBER not in out
+    assert not any(p.suffix == ".csv" for p in settings.data_dir.rglob("*"))  # the import CSV is not kept
+
+
+def test_a_bad_line_is_refused_by_number_and_the_rest_imported(tmp_path, monkeypatch):
+    _env(tmp_path, monkeypatch)
+    bad = RESIDENTS_CSV + "A004,鈴木 一,スズキ ハジメ,1980-01-01,東京都,123456789012,,,\n"  # wrong check digit
+    (tmp_path / "r.csv").write_text(bad, encoding="utf-8")
+    out = _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "demo")
+    assert "3 added" in out and "line 5" in out and "123456789012" not in out
+
+
+def test_a_custom_mapping_and_cp932(tmp_path, monkeypatch):
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "m.yaml").write_text("kind: employers\nencoding: cp932\ncolumns:\n  designated_number: 特徴指定番号\n"
+                                     "  name: 事業所名\n  corporate_number: 法人番号\n", encoding="utf-8")
+    (tmp_path / "e.csv").write_bytes("特徴指定番号,事業所名,法人番号\n00012345,株式会社ヨミトリ,7000012050002\n"
+                                     .encode("cp932"))
+    out = _run("masters", "import", "employers", str(tmp_path / "e.csv"), "--mapping", str(tmp_path / "m.yaml"),
+               "--tenant", "demo")
+    assert "1 added" in out
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        index = load_index(repo)
+    store.close()
+    assert index.by_designated["00012345"].name == "株式会社ヨミトリ"
+    missing = CliRunner().invoke(app, ["masters", "import", "employers", str(tmp_path / "e.csv"), "--tenant", "demo"])
+    assert missing.exit_code == 2 and "cp932" in missing.output  # the bundled mapping reads UTF-8: told how to fix
+
+
+def test_masters_are_per_tenant(tmp_path, monkeypatch):
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "r.csv").write_text(RESIDENTS_CSV, encoding="utf-8")
+    _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "a")
+    store = Store(settings)
+    with store.tenant("b", create=True) as repo:
+        assert not load_index(repo)
+    store.close()
+
+
+def test_fold_and_compare():
+    assert fold("髙橋 一郎") == fold("高橋一郎") and fold("山﨑") == fold("山崎") and fold("渡邊") == fold("渡辺")
+    assert compare("name", "高橋 一郎", "髙橋 一郎") == "folded"
+    assert compare("name", "髙橋　一郎", "髙橋 一郎") == "equal"
+    assert compare("name", "高槁 一郎", "髙橋 一郎") == "differs"
+    assert compare("birth_date", None, "1980-04-01") == "absent"
+
+
+def _index() -> MasterIndex:
+    h = lambda n: my_number_hmac(b"k", "t", n)  # noqa: E731
+    return MasterIndex(
+        [Resident("A001", "髙橋 一郎", "タカハシ イチロウ", "1980-04-01", "東京都千代田区霞が関2丁目1番2号",
+                  h(MY_NUMBER)),
+         Resident("A002", "高橋 一郎", "タカハシ イチロウ", "1985-02-02", "大阪府大阪市北区梅田1丁目1番1号"),
+         Resident("A003", "渡邊 健", "ワタナベ ケン", "1975-01-20", "東京都新宿区西新宿2丁目8番1号",
+                  support_measure=True),
+         Resident("A004", "鈴木 一", "スズキ ハジメ", "1970-01-01", "東京都", moved_in="2025-03-01")],
+        [Employer("00012345", "7000012050002", "株式会社ヨミトリ", "東京都千代田区丸の内1丁目1番1号", "03-1234-5678")],
+        [RollEntry("00012345", "A001")])
+
+
+def _f(key: str, value: object, review: bool = True) -> FieldResult:
+    return FieldResult(key, value, 0.9, review, read=True, raw_confidence=0.9)
+
+
+def _meisai(**values: object) -> dict[str, FieldResult]:
+    base = {"tax_year": 2024, "recipient_name": "高橋 一郎", "recipient_name_kana": "タカハシ イチロウ",
+            "birth_date": "1980-04-01", "recipient_address": "東京都千代田区霞が関2丁目1番2号",
+            "recipient_my_number": MY_NUMBER, "payer_number": "7000012050002", "payer_name": "株式会社ヨミトリ",
+            "payer_address": "東京都千代田区丸の内1丁目1番1号", "payer_phone": "03-1234-5678"}
+    return {k: _f(k, v) for k, v in {**base, **values}.items()}
+
+
+HMAC = lambda n: my_number_hmac(b"k", "t", n)  # noqa: E731
+
+
+def test_a_variant_name_comes_back_in_the_masters_characters_and_passes():
+    fields = _meisai()
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC)
+    assert out.person is not None and out.person.resident.resident_id == "A001" and out.person.by == "my_number"
+    assert fields["recipient_name"].value == "髙橋 一郎" and not fields["recipient_name"].review
+    assert fields["recipient_name"].second == "高橋 一郎"  # what was read stays offered
+    assert not any(fields[k].review for k in ("recipient_address", "birth_date", "recipient_my_number",
+                                              "payer_name", "payer_address"))
+    assert out.person.evidence["name"] == "folded" and not out.misdirected and not out.findings
+
+
+def test_without_personal_number_the_attributes_decide_and_a_difference_is_the_masters_candidate():
+    fields = _meisai(recipient_my_number=None, recipient_address="東京都千代田区霞が関2丁目1番3号")
+    fields["recipient_address"].review = False  # the gate let a misread through
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC)
+    assert out.person is not None and out.person.resident.resident_id == "A001" and out.person.by == "attributes"
+    assert fields["recipient_address"].review
+    assert out.candidates["recipient_address"] == "東京都千代田区霞が関2丁目1番2号"
+    assert fields["recipient_name"].value == "髙橋 一郎"
+
+
+def test_a_field_a_validator_names_stays_for_a_person_in_the_masters_characters():
+    fields = _meisai()
+    finding = {"fields": ["recipient_name"], "rule": "x", "message": "", "severity": "error"}
+    apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC, findings=[finding])
+    assert fields["recipient_name"].review and fields["recipient_name"].value == "髙橋 一郎"
+    assert fields["recipient_name"].second == "高橋 一郎"
+
+
+def test_too_little_evidence_passes_nothing():
+    fields = _meisai(recipient_my_number=None, birth_date=None, recipient_address=None)
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC)
+    assert out.person is None  # name and kana fit two people equally: no match
+    assert fields["recipient_name"].review and out.misdirected
+
+
+def test_misdirected_support_measure_roll_and_unknown_designated_number():
+    absent = _meisai(recipient_my_number=None, recipient_name="佐藤 次郎", recipient_name_kana="サトウ ジロウ",
+                     birth_date="1999-09-09", recipient_address="神奈川県横浜市中区1丁目")
+    out = apply_master("kyuyo_shiharai_hokokusho", absent, _index(), hmac_of=HMAC)
+    assert out.misdirected and [f.rule for f in out.findings] == [MISDIRECTED]
+    moved_in_later = _meisai(recipient_my_number=None, recipient_name="鈴木 一", recipient_name_kana="スズキ ハジメ",
+                             birth_date="1970-01-01", recipient_address="東京都")
+    assert apply_master("kyuyo_shiharai_hokokusho", moved_in_later, _index(), hmac_of=HMAC).misdirected
+    dv = _meisai(recipient_my_number=None, recipient_name="渡邊 健", recipient_name_kana="ワタナベ ケン",
+                 birth_date="1975-01-20", recipient_address="東京都新宿区西新宿2丁目8番1号")
+    assert apply_master("kyuyo_shiharai_hokokusho", dv, _index(), hmac_of=HMAC).support_measure
+    idou_values = {"payer_designated_number": "00012345", "employee_name": "渡邊 健",
+                   "employee_name_kana": "ワタナベ ケン", "employee_birth_date": "1975-01-20"}
+    idou = {k: _f(k, v) for k, v in idou_values.items()}
+    out = apply_master("idou_todokede", idou, _index(), hmac_of=HMAC)
+    assert [f.rule for f in out.findings] == [NOT_ON_ROLL]
+    idou["payer_designated_number"] = _f("payer_designated_number", "00099999")
+    out = apply_master("idou_todokede", idou, _index(), hmac_of=HMAC)
+    assert UNKNOWN_DESIGNATED in [f.rule for f in out.findings]
+    on_roll = {k: _f(k, v) for k, v in {"payer_designated_number": "00012345", "employee_my_number": MY_NUMBER,
+                                        "employee_name": "髙橋 一郎", "employee_birth_date": "1980-04-01"}.items()}
+    assert not apply_master("idou_todokede", on_roll, _index(), hmac_of=HMAC).findings
+
+
+def test_key_from_the_environment_wins(tmp_path, monkeypatch):
+    from yomitori.masters.keys import master_key
+
+    monkeypatch.setenv("YOMITORI_MASTER_KEY", "s3cret")
+    assert master_key(Settings(data_dir=tmp_path)) == b"s3cret" and not (tmp_path / "master-key").exists()
+    os.environ.pop("YOMITORI_MASTER_KEY")
+
+
+def test_the_pipeline_keeps_the_match_and_lists_the_misdirected(tmp_path, monkeypatch):
+    from yomitori.extract import PageResult
+    from yomitori.masters.pipeline import gate_with_masters, misdirected, record_match
+    from yomitori.store.models import Document, DocumentMaster
+
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "r.csv").write_text(RESIDENTS_CSV, encoding="utf-8")
+    _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "demo")
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        batch = repo.create_batch("b")
+        source = repo.add_source(batch, "a.png", b"x")
+        outcomes = []
+        for n, values in enumerate([{}, {"recipient_name": "佐藤 次郎", "recipient_my_number": None,
+                                         "birth_date": "1999-09-09", "recipient_name_kana": "サトウ ジロウ"}], 1):
+            result = PageResult("a.png", [n], "kyuyo_shiharai_hokokusho", "national", fields=_meisai(**values))
+            doc = Document(batch_id=batch.id, source_id=source.id, first_page=n, form=result.form)
+            repo.session.add(doc)
+            repo.session.flush()
+            outcome = gate_with_masters(repo, result)
+            outcomes.append(outcome)
+            findings = record_match(repo, doc, outcome)
+            for key, f in result.fields.items():
+                repo.session.add(Field(document_id=doc.id, key=key, value=f.value))
+        repo.session.flush()
+        assert outcomes[0].person.resident.resident_id == "A001" and not findings[1:]
+        assert [r["氏名"] for r in misdirected(repo)] == ["佐藤 次郎"]
+        row = repo.session.query(DocumentMaster).filter_by(resident_id="A001").one()
+        assert row.evidence["person"]["evidence"]["name"] == "folded" and MY_NUMBER not in str(row.evidence)
+    store.close()
+    out = _run("masters", "misdirected", "--tenant", "demo")
+    assert out.splitlines()[0] == "書類番号,バッチ,氏名,住所,生年月日,支払者,理由" and "佐藤 次郎" in out
+
+
+def test_the_demo_master_is_what_the_generator_writes():
+    from yomitori.synth.masters import demo_masters
+
+    folder = Path(__file__).parents[1] / "examples" / "masters"
+    for name, data in demo_masters().items():
+        assert (folder / name).read_bytes() == data, f"regenerate: python -m yomitori.synth.masters {folder}"
+
+
+def test_extract_with_a_master_folder_adds_the_match_to_each_record(tmp_path):
+    from yomitori.extract import PageResult
+    from yomitori.masters.gate import with_master
+
+    folder = Path(__file__).parents[1] / "examples" / "masters"
+    values = {"tax_year": 2024, "recipient_name": "島田 純子", "recipient_name_kana": "シマダ ジュンコ",
+              "birth_date": "1992-07-10", "recipient_address": "京都府木津川市梅美台1丁目13番13号",
+              "recipient_my_number": "552774459890", "payer_number": "399849771531"}
+    page = PageResult("s.jpg", [1], "kyuyo_shiharai_hokokusho", "national",
+                      fields={k: _f(k, v) for k, v in values.items()})
+    record = with_master(folder)(page)
+    assert record["fields"]["recipient_name"] == {"value": "嶋田 純子", "confidence": 0.999, "review": False}
+    assert record["master"]["person"]["resident_id"] == "R0000001" and not record["master"]["misdirected"]
+    assert "552774459890" not in str(record["master"])

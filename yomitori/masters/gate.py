@@ -1,0 +1,216 @@
+"""The masters in the gate: a value equal to the matched master's passes on that evidence, a different one is
+offered to the reviewer as the master's candidate (Alt+1), and the master's characters win for 外字 and 異体字.
+
+Runs after `yomitori.gate.apply_gate`, on the same FieldResults, in `yomitori extract --master`, the batch pipeline
+and `yomitori bench-masters`. A field a validator names is left as the gate decided: the finding still needs a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from yomitori.masters.matching import EmployerMatch, MasterIndex, PersonMatch, agrees
+from yomitori.validation.findings import ERROR, WARNING, Finding
+
+if TYPE_CHECKING:
+    from yomitori.extract import PageResult
+    from yomitori.ocr.fields import FieldResult
+
+HOKOKUSHO, IDOU, SOUKATSU = "kyuyo_shiharai_hokokusho", "idou_todokede", "kyuyo_soukatsuhyo"
+# master item → contract key, per form
+PERSON_KEYS = {
+    HOKOKUSHO: {"name": "recipient_name", "name_kana": "recipient_name_kana", "birth_date": "birth_date",
+                "address": "recipient_address", "my_number": "recipient_my_number"},
+    IDOU: {"name": "employee_name", "name_kana": "employee_name_kana", "birth_date": "employee_birth_date",
+           "address": "address_jan1", "my_number": "employee_my_number"},
+}
+EMPLOYER_KEYS = {
+    HOKOKUSHO: {"designated_number": "payer_designated_number", "corporate_number": "payer_number",
+                "name": "payer_name", "address": "payer_address", "phone": "payer_phone"},
+    IDOU: {"designated_number": "payer_designated_number", "corporate_number": "payer_number",
+           "name": "payer_name", "address": "payer_address"},
+    SOUKATSU: {"designated_number": "payer_designated_number", "corporate_number": "payer_number",
+               "name": "payer_name", "address": "payer_address"},
+}
+MISDIRECTED, NOT_ON_ROLL, UNKNOWN_DESIGNATED = "master_not_resident", "master_not_on_roll", "master_unknown_designated"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    agreeing_items: int
+    min_confidence: float
+
+
+@cache
+def evidence_policy() -> Evidence:
+    raw = yaml.safe_load(resources.files("yomitori").joinpath("gate_policy.yaml").read_text(encoding="utf-8"))
+    m = raw.get("master_evidence", {})
+    return Evidence(int(m.get("agreeing_items", 2)), float(m.get("min_confidence", 0.3)))
+
+
+@dataclass
+class MasterOutcome:
+    person: PersonMatch | None = None
+    employer: EmployerMatch | None = None
+    candidates: dict[str, Any] = field(default_factory=dict)  # field key → the master's value, offered first
+    passed: list[str] = field(default_factory=list)  # field keys that passed on the master's evidence
+    findings: list[Finding] = field(default_factory=list)
+    misdirected: bool = False  # 送付先誤り: the recipient was no 1 January resident
+    support_measure: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        """What the review UI shows as the match's evidence (no 個人番号: only whether its hash matched)."""
+        out: dict[str, Any] = {}
+        if self.person:
+            r = self.person.resident
+            out["person"] = {"resident_id": r.resident_id, "name": r.name, "by": self.person.by,
+                             "score": self.person.score, "evidence": self.person.evidence}
+        if self.employer:
+            e = self.employer.employer
+            out["employer"] = {"designated_number": e.designated_number, "name": e.name, "by": self.employer.by,
+                               "evidence": self.employer.evidence}
+        out["passed"] = self.passed
+        return out
+
+
+def apply_master(form: str, fields: MutableMapping[str, FieldResult], index: MasterIndex, *,
+                 hmac_of: Callable[[str], str], findings: Iterable[Finding | dict] = ()) -> MasterOutcome:
+    """Match the document to the masters and let the evidence decide fields (see the module docstring).
+
+    `hmac_of` hashes a read 個人番号 with the tenant's key; `findings` are the validators' (fields they name keep
+    the gate's decision)."""
+    out = MasterOutcome()
+    if not index:
+        return out
+    named = {k for f in findings for k in (f.fields if isinstance(f, Finding) else f.get("fields", []))}
+    value = lambda key: fields[key].value if key in fields else None  # noqa: E731
+    if form in PERSON_KEYS and index.residents:
+        keys = PERSON_KEYS[form]
+        read = {item: value(key) for item, key in keys.items() if item != "my_number"}
+        mn = value(keys["my_number"])
+        hashed = hmac_of(mn) if isinstance(mn, str) and len(mn) == 12 else None
+        out.person = index.match_person(read, hashed)
+        if out.person is not None:
+            _decide(fields, keys, out.person, out, named)
+            out.support_measure = out.person.resident.support_measure
+        _person_checks(form, fields, index, out)
+    if form in EMPLOYER_KEYS and index.employers:
+        keys = EMPLOYER_KEYS[form]
+        read = {item: value(key) for item, key in keys.items()}
+        if not (isinstance(read.get("corporate_number"), str) and len(read["corporate_number"]) == 13):
+            read["corporate_number"] = None  # a 12-digit payer number is a person's 個人番号, never matched
+        out.employer = index.match_employer(read)
+        if out.employer is not None:
+            _decide(fields, keys, out.employer, out, named)
+        designated = read.get("designated_number")
+        if designated and designated not in index.by_designated:
+            out.findings.append(Finding((keys["designated_number"],), UNKNOWN_DESIGNATED,
+                                        "特別徴収義務者マスタにない指定番号です", ERROR))
+    if form == IDOU and out.employer is not None and index.roll:
+        on_roll = out.person is not None and out.person.resident.resident_id in index.roll.get(
+            out.employer.employer.designated_number, set())
+        if not on_roll:
+            out.findings.append(Finding((PERSON_KEYS[IDOU]["name"],), NOT_ON_ROLL,
+                                        "この給与所得者はこの特別徴収義務者の特別徴収対象者名簿にありません", ERROR))
+    return out
+
+
+def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], match: PersonMatch | EmployerMatch,
+            out: MasterOutcome, named: set[str]) -> None:
+    pol = evidence_policy()
+    master = match.resident if isinstance(match, PersonMatch) else match.employer
+    for item, key in keys.items():
+        f = fields.get(key)
+        evidence = match.evidence.get(item, "absent")
+        if f is None or not f.read or match.others_agreeing(item) < pol.agreeing_items:
+            continue
+        may_pass = key not in named and f.normalized and f.raw_confidence >= pol.min_confidence
+        if item == "my_number":
+            if evidence == "equal" and may_pass:
+                _pass(f, out, "宛名台帳の個人番号と一致")
+            elif evidence == "differs":
+                f.review = True
+                f.reasons.append("宛名台帳の個人番号と一致しません")
+            continue
+        mine = getattr(master, item)
+        if agrees(evidence):
+            if item in ("name", "name_kana", "address") and isinstance(f.value, str):
+                # 外字・異体字: the master's characters are the person's (髙橋 where the reader saw 高橋); spaces too.
+                # Also where a finding keeps the field for a person: they see the master's letters.
+                theirs = _spaced_as(mine, f.value) if item != "address" else mine
+                if theirs != f.value:
+                    f.second, f.value, f.agreement = f.value, theirs, False
+            if may_pass:
+                _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
+        elif evidence == "differs" and mine:
+            out.candidates[key] = mine
+            f.review = True
+            f.reasons.append(f"台帳の値と異なります（台帳: {mine}）")
+
+
+def _pass(f: FieldResult, out: MasterOutcome, why: str) -> None:
+    f.review = False
+    f.confidence = max(f.confidence, 0.999)
+    f.reasons = [why]
+    out.passed.append(f.key)
+
+
+def _spaced_as(master: str, read: str) -> str:
+    """The master's letters with the space between 姓 and 名 where the master has it, else where it was read."""
+    if " " in master or " " not in read:
+        return master
+    cut = read.index(" ")
+    return f"{master[:cut]} {master[cut:]}" if len(master) == len(read) - 1 else master
+
+
+def _person_checks(form: str, fields: MutableMapping[str, FieldResult], index: MasterIndex,
+                   out: MasterOutcome) -> None:
+    """送付先誤り: a 明細書 whose recipient was no resident on 1 January of the year after its 年分."""
+    if form != HOKOKUSHO:
+        return
+    year = fields["tax_year"].value if "tax_year" in fields else None
+    day = f"{int(year) + 1}-01-01" if isinstance(year, int) else None
+    person = out.person.resident if out.person else None
+    if person is not None and (day is None or person.resident_on(day)):
+        return
+    out.misdirected = True
+    why = "宛名台帳に該当者がいません" if person is None else "1月1日現在、この市区町村の住民ではありません"
+    out.findings.append(Finding(("recipient_name", "recipient_address"), MISDIRECTED,
+                                f"{why}（送付先誤りの可能性：正しい市区町村へ回送）", WARNING))
+
+
+def with_master(folder: Path | None) -> Callable[[PageResult], dict[str, Any]]:
+    """`yomitori extract --master FOLDER`: each page's record after the masters' gate, with a `master` key saying
+    whom it matched, on what evidence, and the checks' findings (the key is in memory only, for this run)."""
+    if folder is None:
+        return lambda r: r.to_record()
+    import secrets
+
+    from yomitori.masters.keys import my_number_hmac
+    from yomitori.masters.records import load_folder
+
+    key = secrets.token_bytes(32)
+    index = MasterIndex(*load_folder(folder, key=key))
+
+    def apply(r: PageResult) -> dict[str, Any]:
+        if not r.fields:
+            return r.to_record()
+        outcome = apply_master(r.form, r.fields, index, findings=r.findings or [],
+                               hmac_of=lambda n: my_number_hmac(key, "local", n))
+        record = r.to_record()
+        record["master"] = {**outcome.summary(), "misdirected": outcome.misdirected,
+                            "support_measure": outcome.support_measure,
+                            "findings": [{"fields": list(f.fields), "rule": f.rule, "message": f.message}
+                                         for f in outcome.findings]}
+        for key_, value in outcome.candidates.items():
+            record["fields"][key_]["master_candidate"] = value  # type: ignore[index]
+        return record
+
+    return apply

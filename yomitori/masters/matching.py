@@ -1,0 +1,150 @@
+"""Which master person and employer a document is about, and on what evidence.
+
+A person is found by the 個人番号's keyed hash, else by name, カナ, 生年月日 and 住所 scored together; names and
+addresses are compared with variant letters folded (髙/高, 﨑/崎, 邊/辺 …: the table of `ocr.japanese`) and spaces,
+dashes and width ignored. An employer is found by 指定番号 or 法人番号. Each item's evidence is `equal` (as
+written), `folded` (equal once variant letters are folded: the master's characters are the person's), `differs`
+or `absent` (nothing read, or nothing in the master).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from yomitori.masters.records import Employer, Resident, RollEntry
+from yomitori.ocr.japanese import OLD_FORMS, standard_forms
+
+PERSON_ITEMS = ("name", "name_kana", "birth_date", "address")
+EMPLOYER_ITEMS = ("designated_number", "corporate_number", "name", "address", "phone")
+# Weights of equal items when no 個人番号 decides: a birth date and a name say most, a shared address least.
+WEIGHTS = {"name": 3.0, "name_kana": 2.0, "birth_date": 3.0, "address": 2.0}
+# Without 個人番号 a match needs the name (or its カナ) and a birth date or an address: a homonym (same name and カナ,
+# the two are one piece of evidence) or a twin (same birth date and address) is someone else.
+NAMES, PLACES = ("name", "name_kana"), ("birth_date", "address")
+_OLD = str.maketrans(OLD_FORMS)
+_DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ-]")
+
+
+def fold(text: str | None) -> str:
+    """For comparing only: NFKC, no spaces, every variant or old letter in its common form, one kind of dash."""
+    if not text:
+        return ""
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    return _DASHES.sub("-", standard_forms(s.translate(_OLD)))
+
+
+def _plain(text: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))) if text else ""
+
+
+def compare(item: str, read: Any, master: Any) -> str:
+    """equal | folded | differs | absent for one item (birth dates and numbers compare exactly)."""
+    if read in (None, "") or master in (None, ""):
+        return "absent"
+    if item in ("birth_date", "designated_number", "corporate_number", "my_number"):
+        return "equal" if str(read) == str(master) else "differs"
+    if item == "phone":
+        return "equal" if re.sub(r"\D", "", str(read)) == re.sub(r"\D", "", str(master)) else "differs"
+    if _plain(read) == _plain(master):
+        return "equal"
+    return "folded" if fold(read) == fold(master) else "differs"
+
+
+def agrees(evidence: str) -> bool:
+    return evidence in ("equal", "folded")
+
+
+@dataclass
+class PersonMatch:
+    resident: Resident
+    by: str  # "my_number" | "attributes"
+    score: float
+    evidence: dict[str, str] = field(default_factory=dict)  # item → equal | folded | differs | absent
+
+    def others_agreeing(self, item: str) -> int:
+        """Items other than `item` that agree (個人番号 counts as one when it matched)."""
+        return sum(agrees(e) for k, e in self.evidence.items() if k != item)
+
+
+@dataclass
+class EmployerMatch:
+    employer: Employer
+    by: str  # "designated_number" | "corporate_number"
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def others_agreeing(self, item: str) -> int:
+        return sum(agrees(e) for k, e in self.evidence.items() if k != item)
+
+
+def _enough(evidence: Mapping[str, str]) -> bool:
+    return any(agrees(evidence.get(k, "")) for k in NAMES) and any(agrees(evidence.get(k, "")) for k in PLACES)
+
+
+class MasterIndex:
+    """One tenant's masters in memory, indexed for matching (built from the store or from CSV records)."""
+
+    def __init__(self, residents: Iterable[Resident] = (), employers: Iterable[Employer] = (),
+                 roll: Iterable[RollEntry] = ()) -> None:
+        self.residents = list(residents)
+        self.employers = list(employers)
+        self.by_hmac = {r.my_number_hmac: r for r in self.residents if r.my_number_hmac}
+        self.by_id = {r.resident_id: r for r in self.residents}
+        self._by_key: dict[tuple[str, str], list[Resident]] = defaultdict(list)
+        for r in self.residents:
+            for item in PERSON_ITEMS:
+                value = getattr(r, item)
+                if value:
+                    self._by_key[(item, fold(value))].append(r)
+        self.by_designated = {e.designated_number: e for e in self.employers}
+        self.by_corporate = {e.corporate_number: e for e in self.employers if e.corporate_number}
+        self.roll: dict[str, set[str]] = defaultdict(set)
+        for entry in roll:
+            self.roll[entry.designated_number].add(entry.resident_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.residents or self.employers)
+
+    def match_person(self, read: Mapping[str, Any], my_number_hmac: str | None = None) -> PersonMatch | None:
+        """The master person these read items (PERSON_ITEMS) are about, or None when no one fits well enough."""
+        if my_number_hmac and my_number_hmac in self.by_hmac:
+            r = self.by_hmac[my_number_hmac]
+            return PersonMatch(r, "my_number", 10.0, {"my_number": "equal", **self._evidence(read, r)})
+        seen: dict[str, Resident] = {}
+        for item in PERSON_ITEMS:
+            for r in self._by_key.get((item, fold(read.get(item))), ()) if read.get(item) else ():
+                seen[r.resident_id] = r
+        scored = []
+        for r in seen.values():
+            ev = self._evidence(read, r)
+            equal = [k for k, e in ev.items() if agrees(e)]
+            scored.append((sum(WEIGHTS[k] for k in equal), len(equal), r, ev))
+        scored.sort(key=lambda s: -s[0])
+        if not scored or not _enough(scored[0][3]):
+            return None
+        if len(scored) > 1 and scored[1][0] >= scored[0][0]:
+            return None  # two people fit as well: a person decides
+        best, _, r, ev = scored[0]
+        if my_number_hmac and r.my_number_hmac:
+            ev["my_number"] = "differs"
+        return PersonMatch(r, "attributes", best, ev)
+
+    @staticmethod
+    def _evidence(read: Mapping[str, Any], r: Resident) -> dict[str, str]:
+        return {item: compare(item, read.get(item), getattr(r, item)) for item in PERSON_ITEMS}
+
+    def match_employer(self, read: Mapping[str, Any]) -> EmployerMatch | None:
+        """The employer named by the read 指定番号, else 法人番号 (EMPLOYER_ITEMS), with each item's evidence."""
+        e, by = None, ""
+        if read.get("designated_number") in self.by_designated:
+            e, by = self.by_designated[read["designated_number"]], "designated_number"
+        elif read.get("corporate_number") in self.by_corporate:
+            e, by = self.by_corporate[read["corporate_number"]], "corporate_number"
+        if e is None:
+            return None
+        return EmployerMatch(e, by, {item: compare(item, read.get(item), getattr(e, item))
+                                     for item in EMPLOYER_ITEMS})

@@ -1,0 +1,142 @@
+"""The masters in the batch pipeline: each extracted document matched and gated against its tenant's masters, the
+match kept (DocumentMaster) for the review UI, the 送付先誤り list and the 支援措置 guard."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from yomitori.masters.gate import MasterOutcome, apply_master
+from yomitori.masters.keys import master_key
+from yomitori.masters.store import hmac_for, load_index
+from yomitori.settings import Settings
+from yomitori.store.models import (
+    Document,
+    DocumentMaster,
+    Field,
+    MasterEmployer,
+    MasterResident,
+    MasterRollEntry,
+    utcnow,
+)
+from yomitori.store.repo import TenantRepo
+
+if TYPE_CHECKING:
+    from yomitori.extract import PageResult
+    from yomitori.masters.matching import MasterIndex
+
+_cache: dict[tuple[str, Any], MasterIndex] = {}
+
+
+def tenant_index(repo: TenantRepo) -> MasterIndex | None:
+    """The tenant's masters, loaded once per process and again after each import (None when it has none)."""
+    stamp = tuple(repo.session.execute(sa.select(sa.func.count(m.id), sa.func.max(m.updated_at))).one()
+                  for m in (MasterResident, MasterEmployer, MasterRollEntry))
+    if not stamp[0][0] and not stamp[1][0]:
+        return None
+    key = (repo.code, stamp)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = load_index(repo)
+    return _cache[key]
+
+
+def gate_with_masters(repo: TenantRepo, result: PageResult) -> MasterOutcome | None:
+    """Apply the masters to one extracted page's fields (before they are written); None without masters."""
+    index = tenant_index(repo)
+    if index is None or not result.fields:
+        return None
+    hmac_of = hmac_for(repo, master_key(repo_settings(repo)))
+    return apply_master(result.form, result.fields, index, hmac_of=hmac_of, findings=result.findings or [])
+
+
+def repo_settings(repo: TenantRepo) -> Settings:
+    from yomitori.jobs.runtime import runtime
+
+    try:
+        return runtime().settings
+    except Exception:  # outside a runtime (tests, tools): the environment's settings
+        return Settings()
+
+
+def record_match(repo: TenantRepo, doc: Document, outcome: MasterOutcome | None) -> list[dict[str, Any]]:
+    """Keep the outcome for the document (replacing an earlier one); returns its findings as dicts."""
+    row = repo.session.scalar(sa.select(DocumentMaster).where(DocumentMaster.document_id == doc.id))
+    if outcome is None:
+        if row is not None:
+            repo.session.delete(row)
+        return []
+    if row is None:
+        row = DocumentMaster(document_id=doc.id)
+        repo.session.add(row)
+    row.resident_id = outcome.person.resident.resident_id if outcome.person else None
+    row.employer_designated = outcome.employer.employer.designated_number if outcome.employer else None
+    row.score = outcome.person.score if outcome.person else 0.0
+    row.evidence = outcome.summary()
+    row.misdirected, row.support_measure = outcome.misdirected, outcome.support_measure
+    return [{"fields": list(f.fields), "rule": f.rule, "message": f.message, "severity": f.severity}
+            for f in outcome.findings]
+
+
+def document_master(repo: TenantRepo, doc_id: int) -> DocumentMaster | None:
+    return repo.session.scalar(sa.select(DocumentMaster).where(DocumentMaster.document_id == doc_id))
+
+
+def under_support_measure(repo: TenantRepo, doc_id: int) -> bool:
+    """Whether the document is about a person under 支援措置, as the master says now (a later flag counts)."""
+    m = document_master(repo, doc_id)
+    if m is None:
+        return False
+    if m.resident_id:
+        flag = repo.session.scalar(sa.select(MasterResident.support_measure)
+                                   .where(MasterResident.resident_id == m.resident_id))
+        if flag is not None:
+            return bool(flag)
+    return m.support_measure
+
+
+def approve_keying(repo: TenantRepo, doc_id: int, actor: str) -> None:
+    """The explicit approval a 支援措置 document needs before a bot keys it (audited)."""
+    m = document_master(repo, doc_id)
+    if m is None:
+        raise LookupError(f"document {doc_id} has no master match")
+    m.keying_approved_by, m.keying_approved_at = actor, utcnow()
+    repo.audit(actor, "support_measure.approve_keying", repo.get(Document, doc_id))
+
+
+def may_key(repo: TenantRepo, doc_id: int) -> bool:
+    """Bots key a 支援措置 document only after `approve_keying`; any other document as before."""
+    if not under_support_measure(repo, doc_id):
+        return True
+    m = document_master(repo, doc_id)
+    return m is not None and m.keying_approved_by is not None
+
+
+MISDIRECTED_COLUMNS = ("書類番号", "バッチ", "氏名", "住所", "生年月日", "支払者", "理由")
+
+
+def misdirected(repo: TenantRepo, batch_id: int | None = None) -> list[dict[str, Any]]:
+    """The 送付先誤り list: 明細書 whose recipient was no 1 January resident (to forward to the right city)."""
+    q = sa.select(DocumentMaster, Document).join(Document, Document.id == DocumentMaster.document_id) \
+        .where(DocumentMaster.misdirected.is_(True)).order_by(Document.id)
+    if batch_id is not None:
+        q = q.where(Document.batch_id == batch_id)
+    rows = []
+    for m, doc in repo.session.execute(q):
+        values = {f.key: f.value for f in repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
+        rows.append({"書類番号": doc.id, "バッチ": doc.batch_id, "氏名": values.get("recipient_name") or "",
+                     "住所": values.get("recipient_address") or "", "生年月日": values.get("birth_date") or "",
+                     "支払者": values.get("payer_name") or "",
+                     "理由": "宛名台帳に該当者なし" if m.resident_id is None else "1月1日現在の住民でない"})
+    return rows
+
+
+def misdirected_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=MISDIRECTED_COLUMNS, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
