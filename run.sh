@@ -49,7 +49,8 @@ case "${1:-}" in
     # otherwise write only to temporary folders (tests/conftest.py: the `screenshots` fixture).
     system_packages; python_env
     YOMITORI_SCREENSHOTS="$PWD/docs/screenshots" "$VENV/bin/pytest" -q tests/test_review_browser.py \
-      tests/test_bots_admin_ui.py -k "keyboard_only or field_wise_correction or batch_list or step_screenshots"
+      tests/test_bots_admin_ui.py tests/test_template_editor.py \
+      -k "keyboard_only or field_wise_correction or batch_list or step_screenshots or open_move_a_box"
     git status --short docs/screenshots
     ;;
   *)
