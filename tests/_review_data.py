@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
+from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw, ImageFont
 
 from yomitori.forms_templates import templates
 from yomitori.jobs.stages import _png, gate_document
 from yomitori.ocr.fields import crop_box
 from yomitori.ocr.preprocess import PX_PER_MM
-from yomitori.review_ui.auth import hash_password
+from yomitori.review_ui.auth import LOGIN_CSRF_COOKIE, hash_password
 from yomitori.store.models import Batch, Document, Field, FieldStatus, Page, PageStatus, Role, SourceFile
 from yomitori.store.repo import TenantRepo
 
@@ -121,3 +123,15 @@ def add_batch(repo: TenantRepo, n: int, name: str = "1月分 第1便", **kw: Any
 
 def source_of(repo: TenantRepo, doc: Document) -> SourceFile:
     return repo.get(SourceFile, doc.source_id)
+
+
+def web_login(app: Any, user: str, tenant: str = "yokohama", password: str = PASSWORD) -> TestClient:
+    """A client logged in through the login form, sending the page's CSRF token with every request."""
+    c = TestClient(app)
+    c.get("/login")
+    r = c.post("/login", data={"tenant": tenant, "username": user, "password": password,
+                               "csrf_token": c.cookies.get(LOGIN_CSRF_COOKIE)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"])
+    c.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return c

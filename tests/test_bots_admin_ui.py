@@ -15,11 +15,10 @@ import pytest
 import sqlalchemy as sa
 from _bot_data import add_documents, approved_values
 from _review_data import PASSWORD, add_users
-from fastapi.testclient import TestClient
+from _review_data import web_login as login
 
 from yomitori.bots.bench import SCENARIO
 from yomitori.review_ui.app import create_app
-from yomitori.review_ui.auth import LOGIN_CSRF_COOKIE
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, BotRun, BotScenario, KeyingReceipt, KeyingResult
 
@@ -42,15 +41,6 @@ def site(tmp_path_factory):
     store.close()
 
 
-def login(app, user: str, tenant: str = "yokohama") -> TestClient:
-    c = TestClient(app)
-    c.get("/login")
-    r = c.post("/login", data={"tenant": tenant, "username": user, "password": PASSWORD,
-                               "csrf_token": c.cookies.get(LOGIN_CSRF_COOKIE)}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    page = c.get(r.headers["location"])
-    c.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return c
 
 
 def _line(text: str, needle: str) -> int:

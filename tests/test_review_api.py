@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from _review_data import FORM, PASSWORD, TRUTH, add_batch, add_users
+from _review_data import web_login as login
 from fastapi.testclient import TestClient
 
 from yomitori.review_ui import routers
 from yomitori.review_ui.app import PUBLIC, create_app
-from yomitori.review_ui.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from yomitori.review_ui.auth import SESSION_COOKIE
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, Document, DocumentStatus, Field, FieldStatus
 
@@ -39,15 +40,6 @@ def site(tmp_path_factory):
     store.close()
 
 
-def login(app, user: str, tenant: str = "yokohama", password: str = PASSWORD) -> TestClient:
-    c = TestClient(app)
-    c.get("/login")
-    r = c.post("/login", data={"tenant": tenant, "username": user, "password": password,
-                               "csrf_token": c.cookies.get(LOGIN_CSRF_COOKIE)}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    page = c.get(r.headers["location"])
-    c.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return c
 
 
 def api_login(app, user: str, tenant: str = "yokohama") -> TestClient:

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _review_data import PASSWORD, add_users
+from _review_data import web_login as login
 from _servers import serve_app
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from yomitori import saved_layouts as S
@@ -20,7 +20,6 @@ from yomitori.classify.page_rules import page_corners
 from yomitori.cli import app as cli
 from yomitori.ocr.preprocess import PX_PER_MM, find_frame, to_working
 from yomitori.review_ui.app import create_app
-from yomitori.review_ui.auth import LOGIN_CSRF_COOKIE
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, SavedLayout
 from yomitori.synth.frozen import frozen_layouts
@@ -55,15 +54,6 @@ def site(tmp_path_factory):
     store.close()
 
 
-def login(app, user: str, tenant: str = "yokohama") -> TestClient:
-    c = TestClient(app)
-    c.get("/login")
-    r = c.post("/login", data={"tenant": tenant, "username": user, "password": PASSWORD,
-                               "csrf_token": c.cookies.get(LOGIN_CSRF_COOKIE)}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    page = c.get(r.headers["location"])
-    c.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return c
 
 
 def _draft(app) -> S.LayoutTemplate:
