@@ -16,6 +16,19 @@ from pathlib import Path
 
 import pytest
 
+from yomitori.bots.runner import CHROMIUM, CHROMIUM_ARGS
+
+
+def chromium() -> str | None:
+    """Debian's chromium, else one on PATH; None when none is installed."""
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
+def launch_chromium(playwright: object) -> object:
+    """Headless chromium with the flags the bots launch it with (its background traffic off)."""
+    return playwright.chromium.launch(executable_path=chromium(), headless=True,  # type: ignore[attr-defined]
+                                      args=CHROMIUM_ARGS)
+
 
 def free_port() -> int:
     with socket.socket() as s:

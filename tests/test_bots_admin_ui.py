@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from _bot_data import add_documents, approved_values
 from _review_data import PASSWORD, add_users
 from _review_data import web_login as login
+from _servers import chromium, launch_chromium
 
 from yomitori.bots.bench import SCENARIO
 from yomitori.review_ui.app import create_app
@@ -23,7 +23,6 @@ from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, BotRun, BotScenario, KeyingReceipt, KeyingResult
 
 DEMO = SCENARIO.read_text(encoding="utf-8")
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +193,7 @@ def live(site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
             yield url
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"), reason="no chromium")
+@pytest.mark.skipif(chromium() is None, reason="no chromium")
 def test_editor_and_a_test_run_with_step_screenshots_in_the_browser(site, live: str, screenshots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -203,8 +202,7 @@ def test_editor_and_a_test_run_with_step_screenshots_in_the_browser(site, live: 
     c.post("/admin/bots/new", data={"name": "demo-browser", "text": DEMO,
                                     "target_system": "住民税課税システム（デモ）"})
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="ja-JP")
         page.goto(f"{live}/login")
         page.fill("input[name=tenant]", "yokohama")

@@ -3,20 +3,18 @@ the refusal of a role not allowed, the audit of every view; the match's evidence
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from _review_data import PASSWORD, add_batch, add_users
-from _servers import serve_app
-from test_review_browser import CHROMIUM
+from _servers import chromium, launch_chromium, serve_app
 
 from yomitori.masters.pipeline import approve_keying, may_key
 from yomitori.review_ui.app import create_app
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import AuditLog, DocumentMaster, Field, MasterResident
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+pytestmark = pytest.mark.skipif(chromium() is None,
                                 reason="Debian's chromium is not installed")
 EVIDENCE = {"person": {"resident_id": "R0000001", "name": "髙橋 一郎", "by": "attributes", "score": 8.0,
                        "evidence": {"name": "folded", "name_kana": "equal", "birth_date": "equal",
@@ -49,8 +47,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        b = launch_chromium(p)
         yield b
         b.close()
 

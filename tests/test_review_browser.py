@@ -4,19 +4,16 @@ double entry, roles and tenants; takes the README's screenshots from the running
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from _review_data import PASSWORD, TRUTH, add_batch, add_users
-from _servers import serve_app
+from _servers import chromium, launch_chromium, serve_app
 
 from yomitori.review_ui.app import create_app
 from yomitori.review_ui.settings import UISettings
 from yomitori.store.models import Document, DocumentStatus, FieldStatus
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+pytestmark = pytest.mark.skipif(chromium() is None,
                                 reason="Debian's chromium is not installed")
 KEYSTROKE_BUDGET = 20  # beyond typing the corrected characters, for a 給与支払報告書 with five flagged fields
 
@@ -46,9 +43,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                                   "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -5,14 +5,12 @@ version, which the tenant's batches then read with (registered as a bundled layo
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 from _review_data import PASSWORD, add_users
 from _review_data import web_login as login
-from _servers import serve_app
+from _servers import chromium, launch_chromium, serve_app
 from typer.testing import CliRunner
 
 from yomitori import saved_layouts as S
@@ -25,7 +23,6 @@ from yomitori.store.models import AuditLog, SavedLayout
 from yomitori.synth.frozen import frozen_layouts
 from yomitori.synth.layouts import generate_page
 
-CHROMIUM = "/usr/bin/chromium"
 FORM = "kyuyo_shiharai_hokokusho"
 EDITOR = f"/admin/layouts/{FORM}/vendor-a"
 # A payroll program's printout of the 明細書 (a frozen hand-made layout): boxed rows, no outer ruled frame.
@@ -150,15 +147,14 @@ def test_page_image_hides_personal_numbers_from_an_administrator(site):
 # ---------------------------------------------------------------- in a real browser
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+@pytest.mark.skipif(chromium() is None,
                     reason="Debian's chromium is not installed")
 def test_editor_in_a_browser_open_move_a_box_save_and_read_again(site, screenshots):
     from playwright.sync_api import expect, sync_playwright
 
     app, _, sample, _ = site
     with serve_app(app) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                    headless=True, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="ja-JP")
         page.goto(f"{base}/login")
         page.fill("input[name=tenant]", "yokohama")
