@@ -124,7 +124,9 @@ def _merged(old: Learned, draft: LayoutTemplate, sure: frozenset[str]) -> Layout
     then the other fields of the fuller draft."""
     base, extra = (draft, old.draft) if len(draft.fields) > len(old.draft.fields) else (old.draft, draft)
     olds, news = {f.key: f for f in old.draft.fields}, {f.key: f for f in draft.fields}
-    keys = [f.key for f in base.fields] + [f.key for f in extra.fields if f.key not in {g.key for g in base.fields}]
+    keys = [f.key for f in base.fields]
+    placed = set(keys)
+    keys += [f.key for f in extra.fields if f.key not in placed]
     fields = []
     for k in keys:
         if k in olds and (k in old.sure or k not in news):
