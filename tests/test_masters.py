@@ -176,6 +176,38 @@ def test_a_field_a_validator_names_stays_for_a_person_in_the_masters_characters(
     assert fields["recipient_name"].second == "高橋 一郎"
 
 
+def test_a_name_a_letter_off_a_strong_match_comes_back_in_the_masters_characters():
+    # One letter misread (朗 for 郎) in the name of the person カナ, 生年月日 and 住所 all point to.
+    unsure = _meisai(recipient_my_number=None, recipient_name="高橋 一朗")
+    unsure["recipient_name"].raw_confidence = 0.5  # the recognizer doubted a letter: the misread it explains
+    out = apply_master("kyuyo_shiharai_hokokusho", unsure, _index(), hmac_of=HMAC)
+    assert unsure["recipient_name"].value == "髙橋 一郎" and not unsure["recipient_name"].review
+    assert unsure["recipient_name"].second == "高橋 一朗" and out.person.evidence["name"] == "near"
+    # Read surely: the document may really say so, a person decides, the value already the master's, offered too.
+    sure = _meisai(recipient_my_number=None, recipient_name="高橋 一朗")
+    out = apply_master("kyuyo_shiharai_hokokusho", sure, _index(), hmac_of=HMAC)
+    assert sure["recipient_name"].value == "髙橋 一郎" and sure["recipient_name"].review
+    assert out.candidates["recipient_name"] == "髙橋 一郎" and "recipient_name" not in out.passed
+    # The 個人番号 alone is strong evidence too, even where the address was misread.
+    by_number = _meisai(recipient_name="高橋 一朗", recipient_address="東京都千代田区霞が関2丁目1番3号")
+    by_number["recipient_name"].agreement = False  # the second reader disagreed
+    apply_master("kyuyo_shiharai_hokokusho", by_number, _index(), hmac_of=HMAC)
+    assert by_number["recipient_name"].value == "髙橋 一郎" and not by_number["recipient_name"].review
+
+
+def test_a_name_a_letter_off_a_weak_match_or_two_letters_off_stays_as_read():
+    weak = _meisai(recipient_my_number=None, recipient_name="高橋 一朗",
+                   recipient_address="東京都千代田区霞が関2丁目1番3号")  # the address does not agree
+    weak["recipient_name"].raw_confidence = 0.5
+    out = apply_master("kyuyo_shiharai_hokokusho", weak, _index(), hmac_of=HMAC)
+    assert out.person is not None and weak["recipient_name"].value == "高橋 一朗" and weak["recipient_name"].review
+    assert out.candidates["recipient_name"] == "髙橋 一郎"  # offered, not decided
+    far = _meisai(recipient_name="高田 一朗")
+    far["recipient_name"].raw_confidence = 0.5
+    apply_master("kyuyo_shiharai_hokokusho", far, _index(), hmac_of=HMAC)
+    assert far["recipient_name"].value == "高田 一朗" and far["recipient_name"].review
+
+
 def test_too_little_evidence_passes_nothing():
     fields = _meisai(recipient_my_number=None, birth_date=None, recipient_address=None)
     out = apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC)

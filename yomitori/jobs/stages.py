@@ -304,7 +304,8 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
         field.alternatives = list(r.alternatives)  # the second reader's value, where the readers disagree
         if masters is not None and key in masters.candidates:  # the master's value, offered first (Alt+1)
-            field.alternatives = [masters.candidates[key]]
+            mine = masters.candidates[key]
+            field.alternatives = [mine, *(a for a in r.alternatives if a != mine)]  # then what was read
     repo.session.flush()
     # The gate validated these values already: keep its findings for the validate stage. Only values it did not
     # see (a reviewer's, or ones settled after it) are validated here.

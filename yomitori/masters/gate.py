@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from yomitori.masters.matching import EmployerMatch, MasterIndex, PersonMatch, agrees
+from yomitori.masters.matching import EmployerMatch, MasterIndex, PersonMatch, agrees, edits, fold
 from yomitori.validation.findings import ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
@@ -46,13 +46,18 @@ MISDIRECTED, NOT_ON_ROLL, UNKNOWN_DESIGNATED = "master_not_resident", "master_no
 class Evidence:
     agreeing_items: int
     min_confidence: float
+    near_edits: int = 1  # a name this many letters from a strongly matched person's is theirs, misread
+    near_min_chars: int = 3
+    near_unsure_below: float = 0.9  # it passes only when the recognizer doubted a letter this much
 
 
 @cache
 def evidence_policy() -> Evidence:
     raw = yaml.safe_load(resources.files("yomitori").joinpath("gate_policy.yaml").read_text(encoding="utf-8"))
     m = raw.get("master_evidence", {})
-    return Evidence(int(m.get("agreeing_items", 2)), float(m.get("min_confidence", 0.3)))
+    return Evidence(int(m.get("agreeing_items", 2)), float(m.get("min_confidence", 0.3)),
+                    int(m.get("near_edits", 1)), int(m.get("near_min_chars", 3)),
+                    float(m.get("near_unsure_below", 0.9)))
 
 
 @dataclass
@@ -149,10 +154,31 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
                     f.second, f.value, f.agreement = f.value, theirs, False
             if may_pass:
                 _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
+        elif evidence == "differs" and mine and _near(item, f, mine, match, pol):
+            # A letter or so off the name of the person every other item (or the 個人番号) says this is: theirs,
+            # misread. The value is the master's; the reading stays as the second.
+            match.evidence[item] = "near"
+            unsure = f.raw_confidence < pol.near_unsure_below or f.agreement is False
+            f.second, f.value, f.agreement = f.value, _spaced_as(mine, f.value), False
+            if may_pass and unsure:
+                _pass(f, out, "台帳の文字に合わせました（読み違いの訂正）")
+            else:  # read surely, yet not the master's: the document may say otherwise, a person decides
+                out.candidates[key] = mine
+                f.review = True
+                f.reasons.append(f"台帳の値と一部異なります。台帳の文字にしました（読取: {f.second}）")
         elif evidence == "differs" and mine:
             out.candidates[key] = mine
             f.review = True
             f.reasons.append(f"台帳の値と異なります（台帳: {mine}）")
+
+
+def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMatch, pol: Evidence) -> bool:
+    """A name (or カナ) read within `near_edits` letters of a strongly matched person's (see gate_policy.yaml)."""
+    if item not in ("name", "name_kana") or not isinstance(match, PersonMatch) or not isinstance(f.value, str):
+        return False
+    if len(fold(mine)) < pol.near_min_chars or not match.strong_without(item):
+        return False
+    return any(isinstance(r, str) and edits(r, mine) <= pol.near_edits for r in (f.value, f.second))
 
 
 def _pass(f: FieldResult, out: MasterOutcome, why: str) -> None:
