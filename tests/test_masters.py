@@ -35,6 +35,7 @@ RESIDENTS_CSV = (
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("YOMITORI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("YOMITORI_MASTER_KEY", raising=False)
+    monkeypatch.setattr("yomitori.jobs.runtime._current", None)  # the pipeline's key: this test's data folder
     return Settings()
 
 
@@ -303,3 +304,48 @@ def test_extract_with_a_master_folder_adds_the_match_to_each_record(tmp_path):
     assert record["fields"]["recipient_name"] == {"value": "嶋田 純子", "confidence": 0.999, "review": False}
     assert record["master"]["person"]["resident_id"] == "R0000001" and not record["master"]["misdirected"]
     assert "552774459890" not in str(record["master"])
+
+
+def test_a_reviewers_correction_matches_the_document_again(tmp_path, monkeypatch):
+    """A misread 個人番号 and name: no one in the master, so 送付先誤り. The reviewer types the right 個人番号: the
+    document is matched again, leaves the list, and the name comes back in the master's characters."""
+    from _review_data import add_batch
+
+    from yomitori.masters.pipeline import document_master, misdirected, under_support_measure
+    from yomitori.review_ui.settings import UISettings
+    from yomitori.review_ui.workflow import save_field
+    from yomitori.store.models import Role
+
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "r.csv").write_text(RESIDENTS_CSV, encoding="utf-8")
+    _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "demo")
+    read = {"tax_year": 2024, "recipient_name": "高槁 一郎", "recipient_name_kana": "タカハツ イチロウ",
+            "birth_date": "1980-04-01", "recipient_address": "東京都千代田区霞が関2丁目1番2号",
+            "recipient_my_number": OTHER_NUMBER, "payment_amount": 4650000}
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        user = repo.add_user("rev", Role.reviewer, display_name="rev", password_hash="x")
+        _, (doc,) = add_batch(repo, 1, read=read, flagged={"recipient_name", "recipient_my_number"})
+        assert document_master(repo, doc.id).resident_id is None
+        assert [r["書類番号"] for r in misdirected(repo)] == [doc.id]
+        number = next(f for f in doc.fields if f.key == "recipient_my_number")
+        result = save_field(repo, UISettings(), user, number, MY_NUMBER, first=MY_NUMBER, first_proven=True)
+        assert result.status == "saved"
+        match = document_master(repo, doc.id)
+        assert match.resident_id == "A001" and match.evidence["person"]["by"] == "my_number"
+        assert not misdirected(repo) and "master_not_resident" not in {x["rule"] for x in doc.findings}
+        name = next(f for f in doc.fields if f.key == "recipient_name")
+        assert name.value == "髙橋 一郎"  # a letter off the 個人番号's person: theirs, in the city's characters
+        # The reviewer's own name stands: matched again, it is evidence and is never replaced.
+        save_field(repo, UISettings(), user, name, "高橋 一郎")
+        assert name.value == "高橋 一郎" and document_master(repo, doc.id).evidence["person"]["evidence"]["name"] \
+            == "folded"
+        # A correction that loses the match of a person under 支援措置 never lifts the guard.
+        dv = {**read, "recipient_name": "渡邊 健", "recipient_name_kana": "ワタナベ ケン", "birth_date": "1975-01-20",
+              "recipient_address": "東京都新宿区西新宿2丁目8番1号", "recipient_my_number": None}
+        _, (dv_doc,) = add_batch(repo, 1, name="dv", read=dv, flagged={"recipient_name"})
+        assert document_master(repo, dv_doc.id).resident_id == "A003" and under_support_measure(repo, dv_doc.id)
+        for key, value in (("recipient_name", "佐藤 次郎"), ("recipient_name_kana", "サトウ ジロウ")):
+            save_field(repo, UISettings(), user, next(f for f in dv_doc.fields if f.key == key), value)
+        assert document_master(repo, dv_doc.id).resident_id is None and under_support_measure(repo, dv_doc.id)
+    store.close()

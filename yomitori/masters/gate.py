@@ -181,6 +181,11 @@ def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMat
     return any(isinstance(r, str) and edits(r, mine) <= pol.near_edits for r in (f.value, f.second))
 
 
+def is_masters_reason(reason: object) -> bool:
+    """Whether a field's reason was given by the masters' gate (so a new match replaces it)."""
+    return isinstance(reason, str) and reason.startswith(("台帳", "宛名台帳"))
+
+
 def _pass(f: FieldResult, out: MasterOutcome, why: str) -> None:
     f.review = False
     f.confidence = max(f.confidence, 0.999)
