@@ -349,3 +349,54 @@ def test_a_reviewers_correction_matches_the_document_again(tmp_path, monkeypatch
             save_field(repo, UISettings(), user, next(f for f in dv_doc.fields if f.key == key), value)
         assert document_master(repo, dv_doc.id).resident_id is None and under_support_measure(repo, dv_doc.id)
     store.close()
+
+
+def test_exports_write_a_support_measure_document_only_for_an_allowed_role_and_audit_it(tmp_path, monkeypatch):
+    import json
+
+    from _review_data import PASSWORD, TRUTH, add_batch, add_users
+
+    from yomitori.masters.pipeline import SUPPORT_MEASURE_WITHHELD
+    from yomitori.standard.exporting import export_batch
+    from yomitori.standard.profiles import load_profile
+    from yomitori.store.models import AuditLog, DocumentMaster
+
+    for k in [k for k in os.environ if k.startswith("YOMITORI_")]:
+        monkeypatch.delenv(k)
+    settings = _env(tmp_path, monkeypatch)
+    store = Store(settings)
+    with store.tenant("demo", create=True) as repo:
+        add_users(repo)
+        batch, docs = add_batch(repo, 2, read=TRUTH, flagged=set())
+        dv, plain = docs
+        repo.session.add_all([MasterResident(resident_id="A003", name="渡邊 健", support_measure=True),
+                              DocumentMaster(document_id=dv.id, resident_id="A003", support_measure=True,
+                                             evidence={})])
+        sources = {d.id: d.source.name for d in docs}
+    env = {"YOMITORI_DATA_DIR": str(settings.data_dir), "YOMITORI_TENANT": "demo"}
+
+    def export(*args: str, password: str | None = None) -> list[str]:
+        r = CliRunner().invoke(app, ["batch", "export", str(batch.id), *args], env=env,
+                               input=None if password is None else password + "\n")
+        assert r.exit_code == 0, r.output
+        return [json.loads(line)["source"] for line in r.stdout.splitlines()]
+
+    assert export() == [sources[plain.id]]  # an OS user has no role: withheld
+    assert export("--user", "operator1", "--password-stdin", password=PASSWORD) == [sources[plain.id]]
+    assert export("--user", "reviewer1", "--password-stdin", password=PASSWORD) == [sources[dv.id], sources[plain.id]]
+    with store.tenant("demo") as repo:
+        profile = load_profile("315")
+        refused = export_batch(repo, batch.id, profile, actor="operator1", role="operator").refused
+        assert [(ref, str(e)) for ref, e in refused if SUPPORT_MEASURE_WITHHELD in str(e)] and \
+            all(f"document {plain.id} " not in ref for ref, _ in refused)
+        allowed = export_batch(repo, batch.id, profile, actor="reviewer1", role="reviewer").refused
+        assert not any(SUPPORT_MEASURE_WITHHELD in str(e) for _, e in allowed)
+        audits = [(a.action, a.actor, a.detail["view"]) for a in repo.session.query(AuditLog).order_by(AuditLog.id)
+                  if a.action.startswith("support_measure.")]
+    store.close()
+    assert audits == [("support_measure.refused", audits[0][1], "export:batch_export"),
+                      ("support_measure.refused", "operator1", "export:batch_export"),
+                      ("support_measure.view", "reviewer1", "export:batch_export"),
+                      ("support_measure.refused", "operator1", "export:cli"),
+                      ("support_measure.view", "reviewer1", "export:cli")]
+    assert audits[0][1].startswith("cli:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -139,6 +140,29 @@ def under_support_measure(repo: TenantRepo, doc_id: int) -> bool:
         if flags:
             return any(flags)
     return m.support_measure
+
+
+SUPPORT_MEASURE_WITHHELD = "支援措置対象者の書類のため出力しません（出力できる役割: YOMITORI_SUPPORT_MEASURE_ROLES）"
+
+
+def guard_export(repo: TenantRepo, docs: list[Document], *, actor: str, role: str | None,
+                 allowed: Iterable[str], via: str) -> tuple[list[Document], list[Document]]:
+    """(written, withheld): an export writes a 支援措置 person's document only for a role in `allowed` (the review
+    UI's `support_measure_roles`); no role (an OS user) is none of them. Each such document is audited, written
+    (`support_measure.view`) or withheld (`support_measure.refused`), with the export as the view."""
+    ids = [d.id for d in docs]
+    matched = set(repo.session.scalars(sa.select(DocumentMaster.document_id)
+                                       .where(DocumentMaster.document_id.in_(ids)))) if ids else set()
+    ok = role is not None and role in set(allowed)
+    written, withheld = [], []
+    for d in docs:
+        if d.id not in matched or not under_support_measure(repo, d.id):
+            written.append(d)
+            continue
+        repo.audit(actor, "support_measure.view" if ok else "support_measure.refused", d, view=f"export:{via}",
+                   role=role or "")
+        (written if ok else withheld).append(d)
+    return written, withheld
 
 
 def _people(evidence: dict[str, Any], resident_id: str | None) -> list[str]:
