@@ -400,3 +400,36 @@ def test_exports_write_a_support_measure_document_only_for_an_allowed_role_and_a
                       ("support_measure.refused", "operator1", "export:cli"),
                       ("support_measure.view", "reviewer1", "export:cli")]
     assert audits[0][1].startswith("cli:")
+
+
+def test_the_spouse_and_dependents_are_matched_and_gated_like_the_recipient():
+    home = "東京都千代田区霞が関2丁目1番2号"
+    base = _index()
+    index = MasterIndex([*base.residents,
+                         Resident("A005", "髙橋 花子", "タカハシ ハナコ", "1982-05-05", home),
+                         Resident("A006", "髙橋 翔太", "タカハシ ショウタ", "2015-08-08", home),
+                         Resident("A007", "鈴木 梅", "スズキ ウメ", "1940-03-03", "大阪府堺市1丁目",
+                                  HMAC(OTHER_NUMBER), support_measure=True)], base.employers)
+    fields = _meisai(spouse_name="高橋 花子", spouse_name_kana="タカハシ ハナコ",
+                     under16_1_name="高橋 翔大", under16_1_name_kana="タカハシ ショウタ",
+                     dependent_1_name="鈴木 梅", dependent_1_name_kana="スズキ ウメ",
+                     dependent_1_my_number=OTHER_NUMBER,
+                     dependent_2_name="田中 一", dependent_2_name_kana="タナカ ハジメ")
+    fields["under16_1_name"].raw_confidence = 0.5  # one letter doubted and misread (大 for 太)
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, index, hmac_of=HMAC)
+    # The spouse, by name, カナ and the household's address: the city's characters, straight through.
+    assert out.family["spouse"].resident.resident_id == "A005"
+    assert fields["spouse_name"].value == "髙橋 花子" and not fields["spouse_name"].review
+    # A child a letter off: the master's name, straight through (the recognizer doubted the letter).
+    assert out.family["under16_1"].resident.resident_id == "A006" and fields["under16_1_name"].value == "髙橋 翔太"
+    assert not fields["under16_1_name"].review
+    # A parent living elsewhere, by 個人番号: matched, and under 支援措置, so the document is guarded.
+    assert out.family["dependent_1"].by == "my_number" and not fields["dependent_1_my_number"].review
+    assert out.support_measure and not out.person.resident.support_measure
+    assert "dependent_2" not in out.family and fields["dependent_2_name"].review  # no one: no evidence
+    assert out.summary()["family"]["spouse"]["resident_id"] == "A005" and OTHER_NUMBER not in str(out.summary())
+    # Without the household's address or a 個人番号, a name and カナ alone are no match (a homonym elsewhere).
+    alone = _meisai(recipient_name="佐藤 次郎", recipient_name_kana="サトウ ジロウ", birth_date="1999-09-09",
+                    recipient_address="北海道札幌市中央区1丁目", recipient_my_number=None, spouse_name="高橋 花子",
+                    spouse_name_kana="タカハシ ハナコ")
+    assert "spouse" not in apply_master("kyuyo_shiharai_hokokusho", alone, index, hmac_of=HMAC).family
