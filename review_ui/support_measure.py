@@ -36,8 +36,8 @@ def flagged_ids(repo: TenantRepo, doc_ids: list[int]) -> set[int]:
     return {i for i in doc_ids if under_support_measure(repo, i)}
 
 
-_EVIDENCE = {"equal": "一致", "folded": "一致（異体字）", "near": "ほぼ一致（読み違い）", "differs": "不一致",
-             "absent": "—"}
+_EVIDENCE = {"equal": "一致", "folded": "一致（異体字）", "near": "ほぼ一致（読み違い）", "partial": "一部のみ読取",
+             "differs": "不一致", "absent": "—"}
 _ITEMS = {"my_number": "個人番号", "name": "氏名", "name_kana": "フリガナ", "birth_date": "生年月日", "address": "住所",
           "designated_number": "指定番号", "corporate_number": "法人番号", "phone": "電話"}
 

@@ -194,6 +194,12 @@ def test_a_name_a_letter_off_a_strong_match_comes_back_in_the_masters_characters
     by_number["recipient_name"].agreement = False  # the second reader disagreed
     apply_master("kyuyo_shiharai_hokokusho", by_number, _index(), hmac_of=HMAC)
     assert by_number["recipient_name"].value == "髙橋 一郎" and not by_number["recipient_name"].review
+    # Only a letter of it read (a fax lost the rest): the 個人番号's person's name, for a person to confirm.
+    fragment = _meisai(recipient_name="郎")
+    fragment["recipient_name"].raw_confidence = 0.5
+    out = apply_master("kyuyo_shiharai_hokokusho", fragment, _index(), hmac_of=HMAC)
+    assert fragment["recipient_name"].value == "髙橋 一郎" and fragment["recipient_name"].review
+    assert out.person.evidence["name"] == "partial" and out.candidates["recipient_name"] == "髙橋 一郎"
 
 
 def test_a_name_a_letter_off_a_weak_match_or_two_letters_off_stays_as_read():

@@ -187,15 +187,16 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
                     f.second, f.value, f.agreement = f.value, theirs, False
             if may_pass:
                 _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
-        elif evidence == "differs" and mine and _near(item, f, mine, match, pol, items):
-            # A letter or so off the name of the person every other item (or the 個人番号) says this is: theirs,
-            # misread. The value is the master's; the reading stays as the second.
-            match.evidence[item] = "near"
+        elif evidence == "differs" and mine and (near := _near(item, f, mine, match, pol, items)):
+            # A letter or so off (`near`), or only some of its letters read (`partial`: a fax lost the rest), the
+            # name of the person every other item (or the 個人番号) says this is: theirs, misread. The value is the
+            # master's; the reading stays as the second.
+            match.evidence[item] = near
             unsure = f.raw_confidence < pol.near_unsure_below or f.agreement is False
             f.second, f.value, f.agreement = f.value, _spaced_as(mine, f.value), False
-            if may_pass and unsure:
+            if near == "near" and may_pass and unsure:
                 _pass(f, out, "台帳の文字に合わせました（読み違いの訂正）")
-            else:  # read surely, yet not the master's: the document may say otherwise, a person decides
+            else:  # read surely yet not the master's, or mostly not read: a person decides
                 out.candidates[key] = mine
                 f.review = True
                 f.reasons.append(f"台帳の値と一部異なります。台帳の文字にしました（読取: {f.second}）")
@@ -206,13 +207,23 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
 
 
 def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMatch, pol: Evidence,
-          items: tuple[str, ...]) -> bool:
-    """A name (or カナ) read within `near_edits` letters of a strongly matched person's (see gate_policy.yaml)."""
+          items: tuple[str, ...]) -> str | None:
+    """`near`: a name (or カナ) read within `near_edits` letters of a strongly matched person's; `partial`: every
+    letter read is one of theirs, in order, the others lost (see gate_policy.yaml); else None."""
     if item not in ("name", "name_kana") or not isinstance(match, PersonMatch) or not isinstance(f.value, str):
-        return False
+        return None
     if len(fold(mine)) < pol.near_min_chars or not match.strong_without(item, items):
-        return False
-    return any(isinstance(r, str) and edits(r, mine) <= pol.near_edits for r in (f.value, f.second))
+        return None
+    read = [r for r in (f.value, f.second) if isinstance(r, str) and fold(r)]
+    if any(edits(r, mine) <= pol.near_edits for r in read):
+        return "near"
+    return "partial" if any(_within(fold(r), fold(mine)) for r in read) else None
+
+
+def _within(part: str, whole: str) -> bool:
+    """Whether `part`'s letters all appear in `whole` in the same order (letters lost, none changed)."""
+    letters = iter(whole)
+    return all(c in letters for c in part)
 
 
 def is_masters_reason(reason: object) -> bool:
