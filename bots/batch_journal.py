@@ -31,7 +31,7 @@ from .scenario import IfStep, ReadStep, RepeatStep, Scenario
 
 SENT_BACK_RULE = "keying_sent_back"  # the rule of the finding a sent-back document carries
 _RESULT = {State.verified: KeyingResult.ok, State.skipped: KeyingResult.skipped}  # anything else: not (yet) ok
-_FINISHED = {State.verified, State.skipped, State.sent_back, State.failed}
+_FINISHED = {State.verified, State.skipped, State.sent_back, State.failed, State.unconfirmed}
 
 
 def keyed_fields(scenario: Scenario) -> list[str]:
@@ -138,7 +138,7 @@ class StoreReceiptLog:
         elif state == State.sent_back:
             send_back_to_review(repo, doc, self.bot, message)
             repo.audit(self.bot, "document.keying_sent_back", doc, **detail, message=message)
-        elif state == State.failed:
+        elif state in (State.failed, State.unconfirmed):
             repo.audit(self.bot, "document.keying_failed", doc, **detail, message=message)
         elif state == State.skipped:
             repo.audit(self.bot, "document.keying_skipped", doc, **detail, message=message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -129,10 +129,71 @@ def run(
               f"dry-run {c['dry_run']}, already done earlier {c['already_done']}; {summary.logins} logins; "
               f"{summary.seconds:.1f} s, "
               f"{summary.per_minute:.1f} records/min", highlight=False)
+    if c["unconfirmed"]:
+        from .runner import MAY_HAVE_BEEN_SAVED
+
+        err.print(f"[red]{c['unconfirmed']} of the failed: {MAY_HAVE_BEEN_SAVED}[/red] — look for them in the "
+                  "target; see docs/operations.md", highlight=False)
     if summary.aborted:
         err.print(f"[red]{summary.aborted}[/red]")
     if c["failed"] or summary.aborted:
         raise typer.Exit(ExitCode.other_error)
+
+
+@app.command()
+def release(
+    record: Annotated[str, typer.Argument(help="the record id (--records) or document id (store) to release")],
+    scenario: Annotated[Path | None, typer.Option(help="scenario YAML, for the store's journal")] = None,
+    scenario_name: Annotated[str | None, typer.Option(help="a scenario kept in the store")] = None,
+    tenant: Annotated[str | None, typer.Option(help="tenant, for the store's journal")] = None,
+    journal: Annotated[Path, typer.Option(help="receipt journal (SQLite) of --records runs")] = Path(
+        "bot-journal.sqlite"),
+    by: Annotated[str, typer.Option(help="who checked the target (kept in the journal)")] = "operator",
+) -> None:
+    """After a person checked that a 'may have been saved' record is NOT in the target: let the next run key it."""
+    from .receipts import SAVE_SENT, State
+
+    store = None
+    log: Any = None  # the SQLite file's or the store's journal
+    try:
+        if scenario is not None or scenario_name is not None:
+            from yomitori.store.repo import Store
+
+            from . import library
+            from .batch_journal import StoreReceiptLog
+            from .scenario import load_scenario
+
+            store = Store()
+            tenant = tenant or store.settings.tenant
+            if scenario_name is not None:
+                with store.tenant(tenant) as repo:
+                    s, _ = library.load(repo, scenario_name)
+            else:
+                assert scenario is not None
+                s = load_scenario(scenario)
+            log = StoreReceiptLog(store, tenant, s, "release")
+        else:
+            from .receipts import SQLiteReceiptLog
+
+            if not journal.exists():
+                err.print(f"[red]error:[/red] no journal at {journal}", highlight=False)
+                raise typer.Exit(ExitCode.bad_args)
+            log = SQLiteReceiptLog(journal)
+        hits = [r for r in log.all() if r.record_id == record and r.state in SAVE_SENT]
+        if not hits:
+            err.print(f"[red]error:[/red] record {record} has no save of unknown outcome in this journal "
+                      "(nothing to release)", highlight=False)
+            raise typer.Exit(ExitCode.bad_args)
+        for r in hits:
+            log.mark(r.key, r.record_id, State.failed, values_digest=r.values_digest,
+                     message=f"released by {by[:100]}: checked that the target does not hold it; the next run "
+                             "looks it up and keys it")
+        err.print(f"released record {record}: the next run looks it up and keys it", highlight=False)
+    finally:
+        if hasattr(log, "close"):
+            log.close()
+        if store is not None:
+            store.close()
 
 
 @app.command()

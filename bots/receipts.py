@@ -15,14 +15,19 @@ from typing import Protocol
 
 class State(StrEnum):
     started = "started"  # keying began; whether the target has the record is unknown until looked up
+    sent = "sent"  # the browser sent the save: from here on the record is looked up, never keyed again by itself
     saved = "saved"  # the commit step went through; not yet read back
     verified = "verified"  # read back from the target and equal to the approved values
     skipped = "skipped"  # the target already had it, keyed by someone else
     sent_back = "sent_back"  # the target refused it, or the read-back differed: back to review
     failed = "failed"  # the bot could not finish; the next run looks the record up before anything else
+    # The save was sent, its answer never came, and lookups did not find it: a person checks the target
+    # (保存済みの可能性: 確認してください). Later runs look it up again but never key it; `bot release` lets them.
+    unconfirmed = "unconfirmed"
 
 
 TERMINAL = frozenset({State.verified, State.skipped, State.sent_back})
+SAVE_SENT = frozenset({State.sent, State.unconfirmed})  # the target may hold it: look up, never key again
 
 
 @dataclass(frozen=True)
