@@ -6,8 +6,10 @@ back in the review queue with the target's message, so a SIGKILL between the two
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,13 @@ from yomitori.store.models import (
 )
 from yomitori.store.repo import Store, TenantRepo
 
+from .lease import StoreLease
 from .receipts import Receipt, State
 from .scenario import IfStep, ReadStep, RepeatStep, Scenario
 
 SENT_BACK_RULE = "keying_sent_back"  # the rule of the finding a sent-back document carries
 _RESULT = {State.verified: KeyingResult.ok, State.skipped: KeyingResult.skipped}  # anything else: not (yet) ok
-_FINISHED = {State.verified, State.skipped, State.sent_back, State.failed}
+_FINISHED = {State.verified, State.skipped, State.sent_back, State.failed, State.unconfirmed}
 
 
 def keyed_fields(scenario: Scenario) -> list[str]:
@@ -79,6 +82,10 @@ class StoreReceiptLog:
 
     def secret(self) -> bytes:
         return self._secret
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        return StoreLease(self.store, self.tenant, self.bot, self.run_id).held(wait=wait, on_lost=on_lost)
 
     def _row(self, repo: TenantRepo, key: str) -> KeyingReceipt | None:
         return repo.session.scalar(sa.select(KeyingReceipt).where(KeyingReceipt.bot == self.bot,
@@ -138,7 +145,7 @@ class StoreReceiptLog:
         elif state == State.sent_back:
             send_back_to_review(repo, doc, self.bot, message)
             repo.audit(self.bot, "document.keying_sent_back", doc, **detail, message=message)
-        elif state == State.failed:
+        elif state in (State.failed, State.unconfirmed):
             repo.audit(self.bot, "document.keying_failed", doc, **detail, message=message)
         elif state == State.skipped:
             repo.audit(self.bot, "document.keying_skipped", doc, **detail, message=message)

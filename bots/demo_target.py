@@ -32,7 +32,8 @@ class DemoTarget:
     """`with DemoTarget(db) as t:` runs the demo system on a free local port until the block ends."""
 
     def __init__(self, db: Path, *, slow_rate: float = 0.0, session_lifetime: float = 3600.0,
-                 idle_timeout: float = 900.0, reject_amount_suffix: str | None = None, seed: int = 0) -> None:
+                 idle_timeout: float = 900.0, reject_amount_suffix: str | None = None, seed: int = 0,
+                 slow_saves: int = 0, slow_save_seconds: float = 40.0) -> None:
         if not (REPO / "examples" / "target_tax_system" / "__main__.py").is_file():
             raise MissingDependency(f"the demo tax system is not in {REPO / 'examples'} (a source checkout has it)")
         self.port = free_port()
@@ -40,7 +41,8 @@ class DemoTarget:
         self.args = [sys.executable, "-m", "examples.target_tax_system", "--port", str(self.port), "--db", str(db),
                      "--user", USER, "--password", PASSWORD, "--slow-rate", str(slow_rate),
                      "--session-lifetime", str(session_lifetime), "--idle-timeout", str(idle_timeout),
-                     "--seed", str(seed)]
+                     "--seed", str(seed), "--slow-saves", str(slow_saves),
+                     "--slow-save-seconds", str(slow_save_seconds)]
         if reject_amount_suffix:
             self.args += ["--reject-amount-suffix", reject_amount_suffix]
         self.proc: subprocess.Popen[bytes] | None = None

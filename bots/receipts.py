@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from .lease import file_lease
+
 
 class State(StrEnum):
     started = "started"  # keying began; whether the target has the record is unknown until looked up
+    sent = "sent"  # the browser sent the save: from here on the record is looked up, never keyed again by itself
     saved = "saved"  # the commit step went through; not yet read back
     verified = "verified"  # read back from the target and equal to the approved values
     skipped = "skipped"  # the target already had it, keyed by someone else
     sent_back = "sent_back"  # the target refused it, or the read-back differed: back to review
     failed = "failed"  # the bot could not finish; the next run looks the record up before anything else
+    # The save was sent, its answer never came, and lookups did not find it: a person checks the target
+    # (保存済みの可能性: 確認してください). Later runs look it up again but never key it; `bot release` lets them.
+    unconfirmed = "unconfirmed"
 
 
 TERMINAL = frozenset({State.verified, State.skipped, State.sent_back})
+SAVE_SENT = frozenset({State.sent, State.unconfirmed})  # the target may hold it: look up, never key again
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,11 @@ class ReceiptLog(Protocol):
         ...
 
     def all(self) -> list[Receipt]: ...
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        """The journal for this run alone (LeaseHeld if another live run has it); `on_lost` if it is lost."""
+        ...
 
 
 class SQLiteReceiptLog:
@@ -111,6 +125,10 @@ class SQLiteReceiptLog:
     def history(self, key: str) -> list[tuple[str, str]]:
         """(state, message) in order, for audits and tests."""
         return self._conn.execute("select state, message from history where key = ? order by id", (key,)).fetchall()
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        return file_lease(self.path, wait=wait)  # an OS lock: never lost while the process lives
 
     def close(self) -> None:
         self._conn.close()

@@ -7,7 +7,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from yomitori.values import NormalizationError, normalize
 from . import transforms
 from .keys import idempotency_key, redact, values_digest
 from .outcomes import Outcome, OutcomeKind, OutcomeSink
-from .receipts import TERMINAL, ReceiptLog, State
+from .receipts import SAVE_SENT, TERMINAL, ReceiptLog, State
 from .scenario import (
     CheckStep,
     ClickStep,
@@ -58,6 +58,7 @@ class RunOptions:
     max_consecutive_failures: int = 3  # a broken scenario stops the run instead of failing every record
     # A test run's step-by-step screenshots go here (personal data: a private folder); login steps are not shot.
     step_screenshots: Path | None = None
+    lease_wait: float = 0.0  # seconds to wait for another run on the same journal to end, then refuse
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class StepShot:
 @dataclass
 class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        [*(k.value for k in OutcomeKind), "already_done"], 0))
+        [*(k.value for k in OutcomeKind), "already_done", "unconfirmed"], 0))
     seconds: float = 0.0
     logins: int = 0  # more than --parallel means sessions ended and were resumed
     aborted: str = ""
@@ -92,6 +93,13 @@ class SessionExpired(Exception):
     """The target ended the session; log in again and start the record over (from the lookup)."""
 
 
+MAY_HAVE_BEEN_SAVED = "保存済みの可能性: 確認してください (may have been saved: check)"
+
+
+class Unconfirmed(Exception):
+    """The save was sent, no answer came, and the lookups did not find the record: a person must check."""
+
+
 class StepFailure(Exception):
     """A step could not be done. `transient` failures (timeouts of a slow page, 5xx, lost connection) are retried."""
 
@@ -108,7 +116,8 @@ class _Ctx:
     section: str
     secrets: dict[str, str]
     dry_run: bool = False
-    committed: bool = False
+    committed: bool = False  # the commit step was started: the target may hold the record from here on
+    on_sent: Callable[[], None] | None = None  # called once the browser has sent the commit step's request
     mismatches: list[str] = field(default_factory=list)
 
 
@@ -189,6 +198,8 @@ class Worker:
             if step.commit and ctx.dry_run:
                 raise _StopAtCommit(f"{ctx.section} at {Path(self.s.path).name}:{step.line}")
             where = self._where(ctx, step, i)
+            if step.commit and not isinstance(step, ClickStep):  # a click says so itself, just before clicking
+                ctx.committed = True
             try:
                 await self._do(step, ctx, i, where)
             except (SentBack, _StopAtCommit, StepFailure, SessionExpired):
@@ -199,8 +210,6 @@ class Worker:
                 await self._classify(e, where, ctx, navigation=True)
             except (ValueError, TypeError, KeyError) as e:  # a transform that does not fit the approved value
                 raise StepFailure(where, f"the value cannot be prepared: {e}", transient=False) from None
-            if step.commit:
-                ctx.committed = True
             if self.runner.options.step_screenshots is not None and ctx.section != "login" and not isinstance(
                     step, IfStep | RepeatStep):
                 await self._shoot(ctx, where)
@@ -254,7 +263,7 @@ class Worker:
         elif isinstance(step, CheckStep):
             await locator(page, step.check, i).set_checked(bool(self._value(step.check, ctx, i)), timeout=timeout)
         elif isinstance(step, ClickStep):
-            await self._click(step, i, where, timeout, nav_timeout)
+            await self._click(step, ctx, i, where, timeout, nav_timeout)
         elif isinstance(step, WaitForStep):
             await locator(page, step.wait_for, i).first.wait_for(state=step.wait_for.state, timeout=timeout)
         elif isinstance(step, ExpectTextStep):
@@ -279,7 +288,29 @@ class Worker:
         elif isinstance(step, ReadStep):
             await self._read(step, ctx, i, timeout)
 
-    async def _click(self, step: ClickStep, i: str | None, where: str, timeout: float, nav_timeout: float) -> None:
+    async def _click(self, step: ClickStep, ctx: _Ctx, i: str | None, where: str, timeout: float,
+                     nav_timeout: float) -> None:
+        page = self.page
+        assert page is not None
+        if not (step.commit and ctx.on_sent):
+            await self._click_now(step, ctx, i, where, timeout, nav_timeout)
+            return
+        on_sent, sent = ctx.on_sent, False
+
+        def on_request(request: Any) -> None:  # the save's own request: a form post or a script's POST/PUT
+            nonlocal sent
+            if not sent and (request.is_navigation_request() or request.method not in ("GET", "HEAD")):
+                sent = True
+                on_sent()  # the journal says "sent" durably: a resume after a crash looks it up, never keys it
+
+        page.on("request", on_request)
+        try:
+            await self._click_now(step, ctx, i, where, timeout, nav_timeout)
+        finally:
+            page.remove_listener("request", on_request)
+
+    async def _click_now(self, step: ClickStep, ctx: _Ctx, i: str | None, where: str, timeout: float,
+                         nav_timeout: float) -> None:
         page = self.page
         assert page is not None
         spec = step.click
@@ -292,10 +323,13 @@ class Worker:
             page.once("dialog", on_dialog)
         loc = locator(page, spec, i)
         if not spec.navigates:
+            ctx.committed = ctx.committed or step.commit
             await loc.click(timeout=timeout)
             return
         # Find the element first, so a missing one is a step failure and not a navigation timeout.
         await loc.wait_for(state="visible", timeout=timeout)
+        # Committed from the click on, not from its answer: a save that answers late may still be stored.
+        ctx.committed = ctx.committed or step.commit
         try:
             async with page.expect_navigation(timeout=nav_timeout) as nav:
                 await loc.click(timeout=timeout)
@@ -398,6 +432,10 @@ class Worker:
                 await self._end_trace()
                 r.emit(outcome)
                 return
+            except Unconfirmed as e:
+                r.summary.counts["unconfirmed"] += 1
+                await self._fail(rec, key, digest, ctx, e, State.unconfirmed)
+                return
             except SentBack as e:
                 await self._end_trace()
                 if not ctx.dry_run:
@@ -432,6 +470,8 @@ class Worker:
             return Outcome(OutcomeKind.dry_run, rec.record_id, key, f"stopped before a step that writes ({e})")
         if present and ctx.dry_run:
             return Outcome(OutcomeKind.dry_run, rec.record_id, key, "already in the target; would skip")
+        if not present and prior_state in SAVE_SENT and not ctx.dry_run:  # an earlier run sent the save
+            return await self._settle(rec, key, digest, ctx, f"an earlier run sent the save ({prior_state})")
         if present and not ours:
             note = "already in the target"
             if prior_state == State.sent_back:  # its read-back differed: the bot does not edit saved records
@@ -441,26 +481,61 @@ class Worker:
         if not present:
             if not ctx.dry_run:
                 log.mark(key, rec.record_id, State.started, values_digest=digest)
-            kctx = _Ctx(rec, "key_in", ctx.secrets, dry_run=ctx.dry_run)
+            kctx = _Ctx(rec, "key_in", ctx.secrets, dry_run=ctx.dry_run, on_sent=None if ctx.dry_run else (
+                lambda: log.mark(key, rec.record_id, State.sent, values_digest=digest)))
             try:
                 await self.run_steps(self.s.key_in, kctx)
             except _StopAtCommit:
                 return Outcome(OutcomeKind.dry_run, rec.record_id, key, "walked the scenario up to the save")
+            except (StepFailure, SessionExpired) as e:
+                if not kctx.committed:
+                    raise
+                # The save went out and its answer did not come (a slow save, a lost page): the target may be
+                # storing it right now. Looking again is the only safe answer; keying again would make two rows.
+                return await self._settle(rec, key, digest, ctx, str(e))
             finally:
                 ctx.committed = kctx.committed
             log.mark(key, rec.record_id, State.saved, values_digest=digest)
             if not await self.lookup(ctx):
                 raise StepFailure("lookup after save", "the saved record is not found by the lookup", transient=False)
+        return await self._read_back(rec, key, digest, ctx, "keyed and read back" if not present else
+                                     "found saved after an interruption, and read back")
+
+    async def _settle(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, cause: str) -> Outcome:
+        """Resolve a save of unknown outcome by waiting and looking up (bounded); raise Unconfirmed if still absent."""
+        lookups, pause = self.s.retry.unknown_save_lookups, self.s.timeouts.unknown_save
+        last = ""
+        for _ in range(lookups):
+            await asyncio.sleep(pause)
+            try:
+                self.logged_in = False  # the old page may still wait for the save's answer: start a fresh session
+                await self.ensure_login(ctx)
+                found = await self.lookup(ctx)
+            except (StepFailure, SessionExpired) as e:  # a lookup that cannot be done is no answer: look again
+                last = f"; the last lookup failed: {e}"
+                continue
+            if found:
+                self.runner.receipts.mark(key, rec.record_id, State.saved, values_digest=digest)
+                return await self._read_back(rec, key, digest, ctx, "the save answered late: found by the lookup "
+                                                                    "and read back")
+            last = ""
+        raise Unconfirmed(f"{MAY_HAVE_BEEN_SAVED} — the save was sent but its answer did not come ({cause}); "
+                          f"{lookups} lookups over {lookups * pause:.0f} s did not find the record{last}. "
+                          "Look for it in the target: if it is there, run again (the bot finds it and reads it "
+                          "back); if it is not, release it (yomitori bot release) and run again")
+
+    async def _read_back(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, note: str) -> Outcome:
+        log = self.runner.receipts
         mismatches = await self.verify(ctx)
         if mismatches:
             message = redact("読み戻し不一致: " + "; ".join(mismatches))
             log.mark(key, rec.record_id, State.sent_back, values_digest=digest, message=message)
             return Outcome(OutcomeKind.sent_back, rec.record_id, key, message)
-        note = "keyed and read back" if not present else "found saved after an interruption, and read back"
         log.mark(key, rec.record_id, State.verified, values_digest=digest, message=note)
         return Outcome(OutcomeKind.keyed, rec.record_id, key, note)
 
-    async def _fail(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, e: Exception) -> None:
+    async def _fail(self, rec: SourceRecord, key: str, digest: str, ctx: _Ctx, e: Exception,
+                    state: State = State.failed) -> None:
         r = self.runner
         stem = f"{re.sub(r'[^0-9A-Za-z_.-]+', '_', rec.record_id)}-{key[:8]}-{datetime.now():%Y%m%d-%H%M%S-%f}"
         r.options.artifacts.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -478,14 +553,17 @@ class Worker:
             self.tracing = False
         else:
             trace = None  # type: ignore[assignment]  # the login itself failed: it is never traced
-        message = str(e) if isinstance(e, StepFailure) else f"the target's session ended repeatedly ({e})"
-        if ctx.committed:
+        message = str(e) if isinstance(e, StepFailure | Unconfirmed) else (
+            f"the target's session ended repeatedly ({e})")
+        if isinstance(e, Unconfirmed):
+            pass  # says itself what was sent and what a person does
+        elif ctx.committed:
             message += "; the save step had run: the next run looks the record up before keying anything"
         else:
             message += "; nothing was saved (the save step was not reached)"
         message = redact(message)
         if not ctx.dry_run:
-            r.receipts.mark(key, rec.record_id, State.failed, values_digest=digest, message=message,
+            r.receipts.mark(key, rec.record_id, state, values_digest=digest, message=message,
                             artifacts=tuple(str(p) for p in (shot, trace) if p))
         self.logged_in = False
         r.emit(Outcome(OutcomeKind.failed, rec.record_id, key, message, shot, trace))
@@ -500,6 +578,11 @@ class Runner:
         self.secrets = {name: ref.resolve(name) for name, ref in scenario.credentials.items()}
         self.summary = RunSummary()
         self._consecutive_failures = 0
+
+    def stop(self, reason: str) -> None:
+        """No new records (those in hand finish): e.g. the journal's lease was lost."""
+        if not self.summary.aborted:
+            self.summary.aborted = reason
 
     def emit(self, outcome: Outcome) -> None:
         self.summary.counts[outcome.kind.value] += 1
@@ -569,4 +652,10 @@ def run_scenario(scenario: Scenario, source: RecordSource, receipts: ReceiptLog,
     options = options or RunOptions()
     if options.parallel < 1:
         raise YomitoriError("--parallel must be 1 or more")
-    return asyncio.run(Runner(scenario, receipts, sink, options).run(source))
+    runner = Runner(scenario, receipts, sink, options)
+    # One run per journal: a second one (a resume started while the first lives) would key every record again.
+    # A dry run writes nothing to the target, so it may walk beside a real run.
+    lease = contextlib.nullcontext() if options.dry_run else receipts.lease(wait=options.lease_wait,
+                                                                            on_lost=runner.stop)
+    with lease:
+        return asyncio.run(runner.run(source))

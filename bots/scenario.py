@@ -293,6 +293,9 @@ class Lookup(_Model):
 class Retry(_Model):
     attempts: int = Field(3, ge=1, le=10)
     backoff: list[Duration] = [1.0, 3.0, 10.0]
+    # A save sent whose answer never came is looked up this many times (timeouts.unknown_save apart), never keyed
+    # again; still not found, the record goes to a person ("may have been saved: check").
+    unknown_save_lookups: int = Field(3, ge=1, le=20)
 
     @field_validator("backoff", mode="before")
     @classmethod
@@ -303,8 +306,9 @@ class Retry(_Model):
 class Timeouts(_Model):
     step: Duration = 10.0
     navigation: Duration = 30.0
+    unknown_save: Duration = 10.0  # the pause before each lookup of a save whose answer did not come
 
-    @field_validator("step", "navigation", mode="before")
+    @field_validator("step", "navigation", "unknown_save", mode="before")
     @classmethod
     def _dur(cls, v: Any) -> float:
         return parse_duration(v)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yomitori.masters.gate import FAMILY, HOKOKUSHO
 from yomitori.masters.pipeline import document_master, under_support_measure
 from yomitori.review_ui.deps import AppState, Forbidden
 from yomitori.store.models import Document, User
@@ -35,7 +36,8 @@ def flagged_ids(repo: TenantRepo, doc_ids: list[int]) -> set[int]:
     return {i for i in doc_ids if under_support_measure(repo, i)}
 
 
-_EVIDENCE = {"equal": "一致", "folded": "一致（異体字）", "differs": "不一致", "absent": "—"}
+_EVIDENCE = {"equal": "一致", "folded": "一致（異体字）", "near": "ほぼ一致（読み違い）", "partial": "一部のみ読取",
+             "differs": "不一致", "absent": "—"}
 _ITEMS = {"my_number": "個人番号", "name": "氏名", "name_kana": "フリガナ", "birth_date": "生年月日", "address": "住所",
           "designated_number": "指定番号", "corporate_number": "法人番号", "phone": "電話"}
 
@@ -53,4 +55,9 @@ def master_view(repo: TenantRepo, doc_id: int) -> dict[str, Any] | None:
             out[who] = {"id": e.get("resident_id") or e.get("designated_number"), "name": e.get("name"),
                         "by": _ITEMS.get(e.get("by"), "氏名・フリガナ・生年月日・住所"),
                         "evidence": [(_ITEMS.get(k, k), _EVIDENCE.get(v, v)) for k, v in e.get("evidence", {}).items()]}
+    out["family"] = [{"slot": FAMILY[HOKOKUSHO].get(slot, slot), "id": e.get("resident_id"), "name": e.get("name"),
+                      "by": _ITEMS.get(e.get("by"), "氏名・フリガナ・世帯の住所"),
+                      "evidence": "・".join(f"{_ITEMS.get(k, k)} {_EVIDENCE.get(v, v)}" for k, v in
+                                           e.get("evidence", {}).items() if v != "absent")}
+                     for slot, e in ev.get("family", {}).items()]
     return out

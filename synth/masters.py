@@ -1,8 +1,9 @@
 """Generated masters (no real person) covering generated pages: the demo master and `yomitori bench-masters`'.
 
-From the pages' truth records: each recipient a resident (some left out: they lived elsewhere on 1 January), each
-payer an employer, the recipients on their employer's 特別徴収 roll, and other people beside them, homonyms among
-them (the same name and カナ, another birth date and address), so matching has to tell people apart.
+From the pages' truth records: each recipient a resident (some left out: they lived elsewhere on 1 January) with
+the family the 明細書 lists, each payer an employer, the recipients on their employer's 特別徴収 roll, and other
+people beside them, homonyms among them (the same name and カナ, another birth date and address), so matching has
+to tell people apart.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .data import make_record
 RESIDENT_COLUMNS = ("宛名番号", "氏名", "カナ氏名", "生年月日", "住所", "個人番号", "住定日", "転出日", "支援措置")
 EMPLOYER_COLUMNS = ("指定番号", "法人番号", "名称", "所在地", "電話番号")
 ROLL_COLUMNS = ("指定番号", "宛名番号")
+FAMILY_SLOTS = ("spouse", *(f"dependent_{i}" for i in range(1, 5)), *(f"under16_{i}" for i in range(1, 5)))
 
 
 def designated_number(truth: dict[str, Any]) -> str:
@@ -50,6 +52,10 @@ def masters_for(truths: Sequence[dict[str, Any]], *, absent: float = 0.05, other
             rid = person(t.get("recipient_name"), t.get("recipient_name_kana"), t.get("birth_date"),
                          t.get("recipient_address"), t.get("recipient_my_number"), i in support_measure)
             out["roll"].append({"指定番号": designated_number(t), "宛名番号": rid})
+            for slot in FAMILY_SLOTS:  # the family it lists, at the recipient's address (the form has no birth date)
+                if t.get(f"{slot}_name"):
+                    person(t[f"{slot}_name"], t.get(f"{slot}_name_kana"), "", t.get("recipient_address"),
+                           t.get(f"{slot}_my_number"))
         if t.get("payer_name"):
             pn = str(t.get("payer_number") or "")
             employers.setdefault(designated_number(t), {

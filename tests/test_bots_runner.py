@@ -68,7 +68,7 @@ def test_keys_reads_back_and_never_keys_twice(target: DemoTarget, tmp_path: Path
     assert check == {"target_rows": 3, "duplicates": 0, "missing": 0, "mismatched_records": 0,
                      "mismatched_fields": 0}
     log = SQLiteReceiptLog(journal)
-    assert [s for s, _ in log.history(outcomes[0].key)] == ["started", "saved", "verified"]
+    assert [s for s, _ in log.history(outcomes[0].key)] == ["started", "sent", "saved", "verified"]
     log.close()
 
     # The same records again: the journal knows them, nothing is looked up or typed.

@@ -35,6 +35,7 @@ RESIDENTS_CSV = (
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("YOMITORI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("YOMITORI_MASTER_KEY", raising=False)
+    monkeypatch.setattr("yomitori.jobs.runtime._current", None)  # the pipeline's key: this test's data folder
     return Settings()
 
 
@@ -176,6 +177,44 @@ def test_a_field_a_validator_names_stays_for_a_person_in_the_masters_characters(
     assert fields["recipient_name"].second == "高橋 一郎"
 
 
+def test_a_name_a_letter_off_a_strong_match_comes_back_in_the_masters_characters():
+    # One letter misread (朗 for 郎) in the name of the person カナ, 生年月日 and 住所 all point to.
+    unsure = _meisai(recipient_my_number=None, recipient_name="高橋 一朗")
+    unsure["recipient_name"].raw_confidence = 0.5  # the recognizer doubted a letter: the misread it explains
+    out = apply_master("kyuyo_shiharai_hokokusho", unsure, _index(), hmac_of=HMAC)
+    assert unsure["recipient_name"].value == "髙橋 一郎" and not unsure["recipient_name"].review
+    assert unsure["recipient_name"].second == "高橋 一朗" and out.person.evidence["name"] == "near"
+    # Read surely: the document may really say so, a person decides, the value already the master's, offered too.
+    sure = _meisai(recipient_my_number=None, recipient_name="高橋 一朗")
+    out = apply_master("kyuyo_shiharai_hokokusho", sure, _index(), hmac_of=HMAC)
+    assert sure["recipient_name"].value == "髙橋 一郎" and sure["recipient_name"].review
+    assert out.candidates["recipient_name"] == "髙橋 一郎" and "recipient_name" not in out.passed
+    # The 個人番号 alone is strong evidence too, even where the address was misread.
+    by_number = _meisai(recipient_name="高橋 一朗", recipient_address="東京都千代田区霞が関2丁目1番3号")
+    by_number["recipient_name"].agreement = False  # the second reader disagreed
+    apply_master("kyuyo_shiharai_hokokusho", by_number, _index(), hmac_of=HMAC)
+    assert by_number["recipient_name"].value == "髙橋 一郎" and not by_number["recipient_name"].review
+    # Only a letter of it read (a fax lost the rest): the 個人番号's person's name, for a person to confirm.
+    fragment = _meisai(recipient_name="郎")
+    fragment["recipient_name"].raw_confidence = 0.5
+    out = apply_master("kyuyo_shiharai_hokokusho", fragment, _index(), hmac_of=HMAC)
+    assert fragment["recipient_name"].value == "髙橋 一郎" and fragment["recipient_name"].review
+    assert out.person.evidence["name"] == "partial" and out.candidates["recipient_name"] == "髙橋 一郎"
+
+
+def test_a_name_a_letter_off_a_weak_match_or_two_letters_off_stays_as_read():
+    weak = _meisai(recipient_my_number=None, recipient_name="高橋 一朗",
+                   recipient_address="東京都千代田区霞が関2丁目1番3号")  # the address does not agree
+    weak["recipient_name"].raw_confidence = 0.5
+    out = apply_master("kyuyo_shiharai_hokokusho", weak, _index(), hmac_of=HMAC)
+    assert out.person is not None and weak["recipient_name"].value == "高橋 一朗" and weak["recipient_name"].review
+    assert out.candidates["recipient_name"] == "髙橋 一郎"  # offered, not decided
+    far = _meisai(recipient_name="高田 一朗")
+    far["recipient_name"].raw_confidence = 0.5
+    apply_master("kyuyo_shiharai_hokokusho", far, _index(), hmac_of=HMAC)
+    assert far["recipient_name"].value == "高田 一朗" and far["recipient_name"].review
+
+
 def test_too_little_evidence_passes_nothing():
     fields = _meisai(recipient_my_number=None, birth_date=None, recipient_address=None)
     out = apply_master("kyuyo_shiharai_hokokusho", fields, _index(), hmac_of=HMAC)
@@ -271,3 +310,132 @@ def test_extract_with_a_master_folder_adds_the_match_to_each_record(tmp_path):
     assert record["fields"]["recipient_name"] == {"value": "嶋田 純子", "confidence": 0.999, "review": False}
     assert record["master"]["person"]["resident_id"] == "R0000001" and not record["master"]["misdirected"]
     assert "552774459890" not in str(record["master"])
+
+
+def test_a_reviewers_correction_matches_the_document_again(tmp_path, monkeypatch):
+    """A misread 個人番号 and name: no one in the master, so 送付先誤り. The reviewer types the right 個人番号: the
+    document is matched again, leaves the list, and the name comes back in the master's characters."""
+    from _review_data import add_batch
+
+    from yomitori.masters.pipeline import document_master, misdirected, under_support_measure
+    from yomitori.review_ui.settings import UISettings
+    from yomitori.review_ui.workflow import save_field
+    from yomitori.store.models import Role
+
+    settings = _env(tmp_path, monkeypatch)
+    (tmp_path / "r.csv").write_text(RESIDENTS_CSV, encoding="utf-8")
+    _run("masters", "import", "residents", str(tmp_path / "r.csv"), "--tenant", "demo")
+    read = {"tax_year": 2024, "recipient_name": "高槁 一郎", "recipient_name_kana": "タカハツ イチロウ",
+            "birth_date": "1980-04-01", "recipient_address": "東京都千代田区霞が関2丁目1番2号",
+            "recipient_my_number": OTHER_NUMBER, "payment_amount": 4650000}
+    store = Store(settings)
+    with store.tenant("demo") as repo:
+        user = repo.add_user("rev", Role.reviewer, display_name="rev", password_hash="x")
+        _, (doc,) = add_batch(repo, 1, read=read, flagged={"recipient_name", "recipient_my_number"})
+        assert document_master(repo, doc.id).resident_id is None
+        assert [r["書類番号"] for r in misdirected(repo)] == [doc.id]
+        number = next(f for f in doc.fields if f.key == "recipient_my_number")
+        result = save_field(repo, UISettings(), user, number, MY_NUMBER, first=MY_NUMBER, first_proven=True)
+        assert result.status == "saved"
+        match = document_master(repo, doc.id)
+        assert match.resident_id == "A001" and match.evidence["person"]["by"] == "my_number"
+        assert not misdirected(repo) and "master_not_resident" not in {x["rule"] for x in doc.findings}
+        name = next(f for f in doc.fields if f.key == "recipient_name")
+        assert name.value == "髙橋 一郎"  # a letter off the 個人番号's person: theirs, in the city's characters
+        # The reviewer's own name stands: matched again, it is evidence and is never replaced.
+        save_field(repo, UISettings(), user, name, "高橋 一郎")
+        assert name.value == "高橋 一郎" and document_master(repo, doc.id).evidence["person"]["evidence"]["name"] \
+            == "folded"
+        # A correction that loses the match of a person under 支援措置 never lifts the guard.
+        dv = {**read, "recipient_name": "渡邊 健", "recipient_name_kana": "ワタナベ ケン", "birth_date": "1975-01-20",
+              "recipient_address": "東京都新宿区西新宿2丁目8番1号", "recipient_my_number": None}
+        _, (dv_doc,) = add_batch(repo, 1, name="dv", read=dv, flagged={"recipient_name"})
+        assert document_master(repo, dv_doc.id).resident_id == "A003" and under_support_measure(repo, dv_doc.id)
+        for key, value in (("recipient_name", "佐藤 次郎"), ("recipient_name_kana", "サトウ ジロウ")):
+            save_field(repo, UISettings(), user, next(f for f in dv_doc.fields if f.key == key), value)
+        assert document_master(repo, dv_doc.id).resident_id is None and under_support_measure(repo, dv_doc.id)
+    store.close()
+
+
+def test_exports_write_a_support_measure_document_only_for_an_allowed_role_and_audit_it(tmp_path, monkeypatch):
+    import json
+
+    from _review_data import PASSWORD, TRUTH, add_batch, add_users
+
+    from yomitori.masters.pipeline import SUPPORT_MEASURE_WITHHELD
+    from yomitori.standard.exporting import export_batch
+    from yomitori.standard.profiles import load_profile
+    from yomitori.store.models import AuditLog, DocumentMaster
+
+    for k in [k for k in os.environ if k.startswith("YOMITORI_")]:
+        monkeypatch.delenv(k)
+    settings = _env(tmp_path, monkeypatch)
+    store = Store(settings)
+    with store.tenant("demo", create=True) as repo:
+        add_users(repo)
+        batch, docs = add_batch(repo, 2, read=TRUTH, flagged=set())
+        dv, plain = docs
+        repo.session.add_all([MasterResident(resident_id="A003", name="渡邊 健", support_measure=True),
+                              DocumentMaster(document_id=dv.id, resident_id="A003", support_measure=True,
+                                             evidence={})])
+        sources = {d.id: d.source.name for d in docs}
+    env = {"YOMITORI_DATA_DIR": str(settings.data_dir), "YOMITORI_TENANT": "demo"}
+
+    def export(*args: str, password: str | None = None) -> list[str]:
+        r = CliRunner().invoke(app, ["batch", "export", str(batch.id), *args], env=env,
+                               input=None if password is None else password + "\n")
+        assert r.exit_code == 0, r.output
+        return [json.loads(line)["source"] for line in r.stdout.splitlines()]
+
+    assert export() == [sources[plain.id]]  # an OS user has no role: withheld
+    assert export("--user", "operator1", "--password-stdin", password=PASSWORD) == [sources[plain.id]]
+    assert export("--user", "reviewer1", "--password-stdin", password=PASSWORD) == [sources[dv.id], sources[plain.id]]
+    with store.tenant("demo") as repo:
+        profile = load_profile("315")
+        refused = export_batch(repo, batch.id, profile, actor="operator1", role="operator").refused
+        assert [(ref, str(e)) for ref, e in refused if SUPPORT_MEASURE_WITHHELD in str(e)] and \
+            all(f"document {plain.id} " not in ref for ref, _ in refused)
+        allowed = export_batch(repo, batch.id, profile, actor="reviewer1", role="reviewer").refused
+        assert not any(SUPPORT_MEASURE_WITHHELD in str(e) for _, e in allowed)
+        audits = [(a.action, a.actor, a.detail["view"]) for a in repo.session.query(AuditLog).order_by(AuditLog.id)
+                  if a.action.startswith("support_measure.")]
+    store.close()
+    assert audits == [("support_measure.refused", audits[0][1], "export:batch_export"),
+                      ("support_measure.refused", "operator1", "export:batch_export"),
+                      ("support_measure.view", "reviewer1", "export:batch_export"),
+                      ("support_measure.refused", "operator1", "export:cli"),
+                      ("support_measure.view", "reviewer1", "export:cli")]
+    assert audits[0][1].startswith("cli:")
+
+
+def test_the_spouse_and_dependents_are_matched_and_gated_like_the_recipient():
+    home = "東京都千代田区霞が関2丁目1番2号"
+    base = _index()
+    index = MasterIndex([*base.residents,
+                         Resident("A005", "髙橋 花子", "タカハシ ハナコ", "1982-05-05", home),
+                         Resident("A006", "髙橋 翔太", "タカハシ ショウタ", "2015-08-08", home),
+                         Resident("A007", "鈴木 梅", "スズキ ウメ", "1940-03-03", "大阪府堺市1丁目",
+                                  HMAC(OTHER_NUMBER), support_measure=True)], base.employers)
+    fields = _meisai(spouse_name="高橋 花子", spouse_name_kana="タカハシ ハナコ",
+                     under16_1_name="高橋 翔大", under16_1_name_kana="タカハシ ショウタ",
+                     dependent_1_name="鈴木 梅", dependent_1_name_kana="スズキ ウメ",
+                     dependent_1_my_number=OTHER_NUMBER,
+                     dependent_2_name="田中 一", dependent_2_name_kana="タナカ ハジメ")
+    fields["under16_1_name"].raw_confidence = 0.5  # one letter doubted and misread (大 for 太)
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, index, hmac_of=HMAC)
+    # The spouse, by name, カナ and the household's address: the city's characters, straight through.
+    assert out.family["spouse"].resident.resident_id == "A005"
+    assert fields["spouse_name"].value == "髙橋 花子" and not fields["spouse_name"].review
+    # A child a letter off: the master's name, straight through (the recognizer doubted the letter).
+    assert out.family["under16_1"].resident.resident_id == "A006" and fields["under16_1_name"].value == "髙橋 翔太"
+    assert not fields["under16_1_name"].review
+    # A parent living elsewhere, by 個人番号: matched, and under 支援措置, so the document is guarded.
+    assert out.family["dependent_1"].by == "my_number" and not fields["dependent_1_my_number"].review
+    assert out.support_measure and not out.person.resident.support_measure
+    assert "dependent_2" not in out.family and fields["dependent_2_name"].review  # no one: no evidence
+    assert out.summary()["family"]["spouse"]["resident_id"] == "A005" and OTHER_NUMBER not in str(out.summary())
+    # Without the household's address or a 個人番号, a name and カナ alone are no match (a homonym elsewhere).
+    alone = _meisai(recipient_name="佐藤 次郎", recipient_name_kana="サトウ ジロウ", birth_date="1999-09-09",
+                    recipient_address="北海道札幌市中央区1丁目", recipient_my_number=None, spouse_name="高橋 花子",
+                    spouse_name_kana="タカハシ ハナコ")
+    assert "spouse" not in apply_master("kyuyo_shiharai_hokokusho", alone, index, hmac_of=HMAC).family

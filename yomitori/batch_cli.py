@@ -199,12 +199,14 @@ def export(
         return
     rt = _runtime()
     tenant = tenant or rt.settings.tenant
-    actor, unmasked = _acting_user(rt, tenant, user, password_stdin)
+    actor, unmasked, role = _acting_user(rt, tenant, user, password_stdin)
     sink = sys.stdout if out == "-" else open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
     try:
         with rt.store.tenant(tenant) as repo:
             p = repo.progress(batch_id)
-            records = repo.records(batch_id) if unmasked else map(_masked, repo.records(batch_id))
+            withheld = _support_measure_withheld(repo, batch_id, actor, role)
+            records = (r for r in repo.records(batch_id) if (r["source"], tuple(r["pages"])) not in withheld)
+            records = records if unmasked else map(_masked, records)
             if fmt == ExportFormat.jsonl:
                 for r in records:
                     sink.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -219,13 +221,27 @@ def export(
     if not unmasked:
         err.print("[yellow]個人番号 masked: name an acting user allowed to see them with --user NAME "
                   "--password-stdin[/yellow]")
+    if withheld:
+        err.print(f"[yellow]{len(withheld)} document(s) of persons under 支援措置 not written: only a user whose role "
+                  "is in YOMITORI_SUPPORT_MEASURE_ROLES (--user NAME --password-stdin) exports them[/yellow]")
 
 
-def _acting_user(rt: Runtime, tenant: str, user: str | None, password_stdin: bool) -> tuple[str, bool]:
-    """Who exports, and whether 個人番号 go out in clear: only for a user proved by password whose role may see
-    them (YOMITORI_UNMASK_ROLES); without --user, the OS user, masked."""
+def _support_measure_withheld(repo, batch_id: int, actor: str, role: str | None) -> set[tuple[str, tuple[int]]]:
+    """The (source, pages) of the records not to write: 支援措置 documents, for a role not allowed (audited)."""
+    from yomitori.masters.pipeline import guard_export
+    from yomitori.review_ui.settings import UISettings
+
+    _, withheld = guard_export(repo, repo.documents(batch_id), actor=actor, role=role,
+                               allowed=UISettings().support_measure_roles, via="batch_export")
+    return {(d.source.name, (d.first_page,)) for d in withheld}
+
+
+def _acting_user(rt: Runtime, tenant: str, user: str | None,
+                 password_stdin: bool) -> tuple[str, bool, str | None]:
+    """Who exports, whether 個人番号 go out in clear (only for a user proved by password whose role may see them,
+    YOMITORI_UNMASK_ROLES), and the user's role; without --user, the OS user, masked, with no role."""
     if not user:
-        return f"cli:{_actor()}", False
+        return f"cli:{_actor()}", False, None
     from yomitori.review_ui.auth import login
     from yomitori.review_ui.settings import UISettings
     from yomitori.standard.cli import read_password
@@ -235,7 +251,7 @@ def _acting_user(rt: Runtime, tenant: str, user: str | None, password_stdin: boo
     if result.user is None:
         err.print(f"[red]not exported: {escape(result.message)}[/red]")
         raise typer.Exit(1)
-    return result.user.username, result.user.role.value in settings.unmask_roles
+    return result.user.username, result.user.role.value in settings.unmask_roles, result.user.role.value
 
 
 def _masked(record: dict) -> dict:

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(None, description="redis://host:6379/0; absent = batches run in-process")
     queue_name: str = "yomitori"
+    redis_retry_seconds: int = Field(300, ge=0, description="how long a job retries queueing its follow-up work "
+                                                          "while Redis is away (a worker waits as long as it takes)")
 
     tenant: str = Field("default", description="tenant (municipality) code the CLI acts for")
     retention_days: int = Field(90, ge=0, description="a batch's originals may be purged this many days after")

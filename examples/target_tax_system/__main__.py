@@ -25,10 +25,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reject-amount-suffix", default=None,
                    help="refuse at save, with a business-rule message, records whose 支払金額 ends in these digits")
     p.add_argument("--seed", type=int, default=None, help="seed of the slow-response dice")
+    p.add_argument("--slow-saves", type=int, default=0, help="this many first record saves answer late (still stored)")
+    p.add_argument("--slow-save-seconds", type=float, default=40.0, help="how late a slow save stores and answers")
     a = p.parse_args(argv)
     settings = Settings(db=a.db, username=a.user, password=a.password, idle_timeout=a.idle_timeout,
                         session_lifetime=a.session_lifetime, slow_rate=a.slow_rate,
-                        slow_seconds=tuple(a.slow_seconds), reject_amount_suffix=a.reject_amount_suffix, seed=a.seed)
+                        slow_seconds=tuple(a.slow_seconds), reject_amount_suffix=a.reject_amount_suffix, seed=a.seed,
+                        slow_saves=a.slow_saves, slow_save_seconds=a.slow_save_seconds)
     # No access log: request lines of a tax system carry nothing useful here, and logs must stay free of 個人番号.
     uvicorn.run(create_app(settings), host=a.host, port=a.port, access_log=False, log_level="warning")
 

@@ -139,6 +139,8 @@ def create_app(settings: Settings) -> FastAPI:
     templates.env.globals.update(eras=ERAS, haigusha=HAIGUSHA, flags=FLAGS, amounts=AMOUNTS, counts=COUNTS,
                                  yen=yen, wareki=wareki, nenbun_label=nenbun_label)
     rng = random.Random(settings.seed)
+    slow_saves_left = [settings.slow_saves]
+    background: set[asyncio.Task[Any]] = set()
     app = FastAPI(title="住民税課税システム（デモ）", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.middleware("http")
@@ -278,7 +280,21 @@ def create_app(settings: Settings) -> FastAPI:
         rule_errors = _business_rules(draft["values"], settings)
         if rule_errors:
             return render(request, "entry3.html", 422, form=draft["form"], employer=employer, errors=rule_errors)
-        rid, _receipt = db.add_record({"employer_id": draft["employer_id"], **draft["values"]})
+        row = {"employer_id": draft["employer_id"], **draft["values"]}
+        if slow_saves_left[0] > 0:
+            slow_saves_left[0] -= 1
+
+            async def slow_save() -> int:
+                await asyncio.sleep(settings.slow_save_seconds)
+                return db.add_record(row)[0]
+
+            # Shielded: a client that gives up and goes away does not stop the row being stored.
+            task = asyncio.create_task(slow_save())
+            background.add(task)
+            task.add_done_callback(background.discard)
+            rid = await asyncio.shield(task)
+        else:
+            rid, _receipt = db.add_record(row)
         request.state.session["draft"] = None
         return RedirectResponse(f"/records/{rid}?saved=1", status_code=303)
 

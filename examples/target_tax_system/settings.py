@@ -17,3 +17,7 @@ class Settings:
     slow_seconds: tuple[float, float] = (0.5, 2.0)
     reject_amount_suffix: str | None = None  # 支払金額 ending in these digits is refused at save
     seed: int | None = None
+    # The first `slow_saves` saves read the form, then take `slow_save_seconds` before they store the row and
+    # answer: a client that stops waiting earlier does not know whether its record was stored.
+    slow_saves: int = 0
+    slow_save_seconds: float = 0.0

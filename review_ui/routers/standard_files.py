@@ -60,7 +60,8 @@ def download(state: State, repo: Repo, user: BatchViewer, batch_id: int, profile
         raise NotFound() from e
     options = {"municipality_code": municipality_code.strip()} if municipality_code.strip() and \
         "municipality_code" in p.options else {}
-    result = export_batch(repo, batch_id, p, actor=user.username, options=options, via="web")
+    result = export_batch(repo, batch_id, p, actor=user.username, role=user.role.value, options=options, via="web",
+                          support_measure_roles=state.settings.support_measure_roles)
     name = f"batch{batch_id}-{p.name}.csv"
     return Response(result.data, media_type=f"text/csv; charset={'shift_jis' if p.encoding == 'cp932' else 'utf-8'}",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store",

@@ -179,16 +179,24 @@ class RQDispatcher:
 
     TIMEOUT = 3600  # one job: ingesting a large PDF or extracting a few pages; leases cover lost workers
 
-    def __init__(self, redis_url: str, queue_name: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str, retry_seconds: float = 300) -> None:
         from redis import Redis
         from rq import Queue
 
         self.redis = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.redis)
+        self.retry_seconds = retry_seconds
 
     def submit(self, func: Callable[..., Any], *args: Any) -> str:
-        job = self.queue.enqueue(func, *args, job_timeout=self.TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400,
-                                 description=f"{func.__name__}{args!r}")
+        """Enqueue; while Redis is away (a restart) the enqueue is retried for up to `retry_seconds`, so a job's
+        follow-up work is not dropped. One job id for every try: a retried enqueue that had reached Redis queues
+        the same job again, whose second run finds its pages taken and skips them."""
+        from yomitori.jobs.reconnect import retrying
+
+        job_id = str(uuid.uuid4())
+        job = retrying(self.redis, f"queueing {func.__name__}", lambda: self.queue.enqueue(
+            func, *args, job_id=job_id, job_timeout=self.TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400,
+            description=f"{func.__name__}{args!r}"), give_up_after=self.retry_seconds)
         return job.id
 
     def waiting(self, job_id: str | None) -> bool:
@@ -213,7 +221,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Runtime:
         settings = settings or Settings()
-        dispatcher: Dispatcher = (RQDispatcher(settings.redis_url, settings.queue_name) if settings.redis_url
+        dispatcher: Dispatcher = (RQDispatcher(settings.redis_url, settings.queue_name,
+                                               settings.redis_retry_seconds) if settings.redis_url
                                   else InlineDispatcher(processes=embedded_processes(settings), settings=settings))
         return cls(settings, Store(settings), dispatcher)
 

@@ -304,7 +304,8 @@ def _write_result(repo: TenantRepo, page_id: int, owner: str, result: PageResult
         field.status = FieldStatus.needs_review if r.review else FieldStatus.auto
         field.alternatives = list(r.alternatives)  # the second reader's value, where the readers disagree
         if masters is not None and key in masters.candidates:  # the master's value, offered first (Alt+1)
-            field.alternatives = [masters.candidates[key]]
+            mine = masters.candidates[key]
+            field.alternatives = [mine, *(a for a in r.alternatives if a != mine)]  # then what was read
     repo.session.flush()
     # The gate validated these values already: keep its findings for the validate stage. Only values it did not
     # see (a reviewer's, or ones settled after it) are validated here.
@@ -350,9 +351,14 @@ def gate_document(repo: TenantRepo, doc: Document, *, revalidate: bool = True) -
     `revalidate` runs the validators on the stored values (after a reviewer's edit); without it, the findings
     stored with the document (the extraction's gate found them) decide."""
     fields = list(repo.session.scalars(sa.select(Field).where(Field.document_id == doc.id)))
-    if revalidate:  # the masters' checks (yomitori/masters) were made at extraction: they stay
-        kept = [x for x in doc.findings or [] if str(x.get("rule", "")).startswith("master_")]
-        doc.findings = run_validators(doc.form, {f.key: f.value for f in fields}) + kept
+    if revalidate:  # the masters' match (yomitori/masters) is made again on the stored values too
+        from yomitori.masters.pipeline import rematch
+
+        validated = run_validators(doc.form, {f.key: f.value for f in fields})
+        masters = rematch(repo, doc, fields, validated)
+        kept = masters if masters is not None else [
+            x for x in doc.findings or [] if str(x.get("rule", "")).startswith("master_")]
+        doc.findings = validated + kept
     _apply_findings(repo, doc, fields, doc.findings or [])
 
 

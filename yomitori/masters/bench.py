@@ -1,9 +1,10 @@
 """`yomitori bench-masters`: printed 明細書 read once, gated without and with a generated master, in one run.
 
-The master (synth/masters.py, no real person) covers the pages' recipients but leaves about 5 % out (they lived
-elsewhere on 1 January) and adds other people, homonyms among them. Prints the straight-through rate of the printed
-明細書 fields and the wrong values among them, both ways; whether every variant-kanji name the master holds came back
-in the master's characters; and whether every recipient left out is on the 送付先誤り list.
+The master (synth/masters.py, no real person) covers the pages' recipients and their families but leaves about 5 %
+out (they lived elsewhere on 1 January) and adds other people, homonyms among them. Prints the straight-through
+rate of the printed 明細書 fields and the wrong values among them, both ways; whether every variant-kanji name the
+master holds came back in the master's characters (the recipients', and apart the spouses' and dependents'); and
+whether every recipient left out is on the 送付先誤り list.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
                       absent: float = 0.05) -> dict[str, Any]:
     from yomitori.ocr.japanese import ambiguous_variants
     from yomitori.synth.dataset import _write_page
-    from yomitori.synth.masters import EMPLOYER_COLUMNS, RESIDENT_COLUMNS, ROLL_COLUMNS, masters_for, to_csv
+    from yomitori.synth.masters import (
+        EMPLOYER_COLUMNS,
+        FAMILY_SLOTS,
+        RESIDENT_COLUMNS,
+        ROLL_COLUMNS,
+        masters_for,
+        to_csv,
+    )
 
     seed = seed if seed is not None else TUNING_SEEDS + secrets.randbelow(10**9)
     console.print(f"bench-masters seed {seed}: {pages} printed 明細書 per layout, {workers} worker(s)")
@@ -60,6 +68,7 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
     with_master: list[PageResult] = []
     misdirected: set[int] = set()
     variants: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "not": []}
+    family: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "not": []}  # spouse and dependents
     absent_missed: list[dict[str, Any]] = []
     for r in results:
         m = copy.deepcopy(r)
@@ -71,22 +80,29 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
             misdirected.add(i)
         elif i in left_out:
             absent_missed.append({"source": r.source, "matched": outcome.summary().get("person")})
-        name = truths[Path(r.source).name]["truth"].get("recipient_name")
-        if i not in left_out and isinstance(name, str) and ambiguous_variants(name):
-            variants["in_master"] += 1
-            got = m.fields.get("recipient_name")
+        truth = truths[Path(r.source).name]["truth"]
+        for fkey in ("recipient_name", *(f"{slot}_name" for slot in FAMILY_SLOTS)) if i not in left_out else ():
+            name = truth.get(fkey)
+            if not (isinstance(name, str) and ambiguous_variants(name)):
+                continue
+            count = variants if fkey == "recipient_name" else family
+            count["in_master"] += 1
+            got = m.fields.get(fkey)
             right = got is not None and got.value == name
-            variants["in_masters_characters"] += right
-            offered = not right and outcome.candidates.get("recipient_name") == name  # read too poorly to match
-            variants["offered_as_candidate"] = variants.get("offered_as_candidate", 0) + offered
+            count["in_masters_characters"] += right
+            offered = not right and outcome.candidates.get(fkey) == name  # read too poorly to match
+            count["offered_as_candidate"] = count.get("offered_as_candidate", 0) + offered
             if not right:
-                variants["not"].append({"source": Path(r.source).name, "master": name,
-                                        "got": got.value if got else None, "match": outcome.summary().get("person")})
+                count["not"].append({"source": Path(r.source).name, "field": fkey, "master": name,
+                                     "got": got.value if got else None,
+                                     "match": outcome.summary().get("person") if count is variants else
+                                     outcome.summary().get("family", {}).get(fkey.removesuffix("_name"))})
     report: dict[str, Any] = {"seed": seed, "pages": len(results), "pages_per_second": round(len(results) / seconds, 3)}
     for label, rs in (("without_master", results), ("with_master", with_master)):
         gate = score(rs, truths).gate[f"{FORM}/print"].rates()
         report[label] = gate
     report["variant_names"] = variants
+    report["family_variant_names"] = family
     report["absent_recipients"] = {"absent": len(left_out), "on_misdirected_list": len(left_out & misdirected),
                                    "present_but_listed": len(misdirected - left_out), "missed": absent_missed}
     _print(report, console)
@@ -113,6 +129,9 @@ def _print(r: dict[str, Any], console: Console) -> None:
     console.print(f"variant-kanji names in the master returned in its characters: {v['in_masters_characters']} of "
                   f"{v['in_master']}; the rest read too poorly to be that name, sent to review with the master's "
                   f"name as Alt+1: {v.get('offered_as_candidate', 0)}")
+    f = r["family_variant_names"]
+    console.print(f"spouses' and dependents' variant-kanji names in the master returned in its characters: "
+                  f"{f['in_masters_characters']} of {f['in_master']}")
     console.print(f"recipients absent from the master on the 送付先誤り list: {a['on_misdirected_list']} of "
                   f"{a['absent']} (present recipients listed too: {a['present_but_listed']})")
     console.print(f"speed: {r['pages_per_second']:.2f} pages/s")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from yomitori.masters.matching import EmployerMatch, MasterIndex, PersonMatch, agrees
+from yomitori.masters.matching import PERSON_ITEMS, EmployerMatch, MasterIndex, PersonMatch, agrees, edits, fold
 from yomitori.validation.findings import ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
@@ -39,6 +39,12 @@ EMPLOYER_KEYS = {
     SOUKATSU: {"designated_number": "payer_designated_number", "corporate_number": "payer_number",
                "name": "payer_name", "address": "payer_address"},
 }
+# The family a 明細書 lists (控除対象配偶者, 控除対象扶養親族, 16歳未満の扶養親族): name, カナ and 個人番号 each; the
+# form gives no birth date of theirs, so the household's address (the recipient's, as the master knows it) stands
+# in for where they live: one living elsewhere is matched by 個人番号 only.
+FAMILY = {HOKOKUSHO: {"spouse": "控除対象配偶者", **{f"dependent_{i}": f"控除対象扶養親族{i}" for i in range(1, 5)},
+                      **{f"under16_{i}": f"16歳未満の扶養親族{i}" for i in range(1, 5)}}}
+FAMILY_ITEMS = ("name", "name_kana", "address")
 MISDIRECTED, NOT_ON_ROLL, UNKNOWN_DESIGNATED = "master_not_resident", "master_not_on_roll", "master_unknown_designated"
 
 
@@ -46,18 +52,24 @@ MISDIRECTED, NOT_ON_ROLL, UNKNOWN_DESIGNATED = "master_not_resident", "master_no
 class Evidence:
     agreeing_items: int
     min_confidence: float
+    near_edits: int = 1  # a name this many letters from a strongly matched person's is theirs, misread
+    near_min_chars: int = 3
+    near_unsure_below: float = 0.9  # it passes only when the recognizer doubted a letter this much
 
 
 @cache
 def evidence_policy() -> Evidence:
     raw = yaml.safe_load(resources.files("yomitori").joinpath("gate_policy.yaml").read_text(encoding="utf-8"))
     m = raw.get("master_evidence", {})
-    return Evidence(int(m.get("agreeing_items", 2)), float(m.get("min_confidence", 0.3)))
+    return Evidence(int(m.get("agreeing_items", 2)), float(m.get("min_confidence", 0.3)),
+                    int(m.get("near_edits", 1)), int(m.get("near_min_chars", 3)),
+                    float(m.get("near_unsure_below", 0.9)))
 
 
 @dataclass
 class MasterOutcome:
     person: PersonMatch | None = None
+    family: dict[str, PersonMatch] = field(default_factory=dict)  # FAMILY slot → the master person it names
     employer: EmployerMatch | None = None
     candidates: dict[str, Any] = field(default_factory=dict)  # field key → the master's value, offered first
     passed: list[str] = field(default_factory=list)  # field keys that passed on the master's evidence
@@ -69,15 +81,20 @@ class MasterOutcome:
         """What the review UI shows as the match's evidence (no 個人番号: only whether its hash matched)."""
         out: dict[str, Any] = {}
         if self.person:
-            r = self.person.resident
-            out["person"] = {"resident_id": r.resident_id, "name": r.name, "by": self.person.by,
-                             "score": self.person.score, "evidence": self.person.evidence}
+            out["person"] = _person_summary(self.person)
+        if self.family:
+            out["family"] = {slot: _person_summary(m) for slot, m in self.family.items()}
         if self.employer:
             e = self.employer.employer
             out["employer"] = {"designated_number": e.designated_number, "name": e.name, "by": self.employer.by,
                                "evidence": self.employer.evidence}
         out["passed"] = self.passed
         return out
+
+
+def _person_summary(m: PersonMatch) -> dict[str, Any]:
+    return {"resident_id": m.resident.resident_id, "name": m.resident.name, "by": m.by, "score": m.score,
+            "evidence": m.evidence}
 
 
 def apply_master(form: str, fields: MutableMapping[str, FieldResult], index: MasterIndex, *,
@@ -101,6 +118,8 @@ def apply_master(form: str, fields: MutableMapping[str, FieldResult], index: Mas
             _decide(fields, keys, out.person, out, named)
             out.support_measure = out.person.resident.support_measure
         _person_checks(form, fields, index, out)
+        _family(form, fields, index, out, named, hmac_of, household=out.person.resident.address if out.person
+                else value(keys["address"]))
     if form in EMPLOYER_KEYS and index.employers:
         keys = EMPLOYER_KEYS[form]
         read = {item: value(key) for item, key in keys.items()}
@@ -122,8 +141,27 @@ def apply_master(form: str, fields: MutableMapping[str, FieldResult], index: Mas
     return out
 
 
+def _family(form: str, fields: MutableMapping[str, FieldResult], index: MasterIndex, out: MasterOutcome,
+            named: set[str], hmac_of: Callable[[str], str], household: Any) -> None:
+    """Each listed family member matched like the recipient (個人番号, else name + カナ + the household's address)
+    and gated on the same evidence; one under 支援措置 guards the document too."""
+    for slot in FAMILY.get(form, {}):
+        keys = {"name": f"{slot}_name", "name_kana": f"{slot}_name_kana", "my_number": f"{slot}_my_number"}
+        read = {item: fields[key].value if key in fields else None for item, key in keys.items()}
+        mn = read.pop("my_number")
+        if not (read["name"] or read["name_kana"] or mn):
+            continue
+        match = index.match_person({**read, "address": household},
+                                   hmac_of(mn) if isinstance(mn, str) and len(mn) == 12 else None)
+        if match is None or (out.person and match.resident.resident_id == out.person.resident.resident_id):
+            continue  # no one, or the recipient himself: never his own dependent
+        out.family[slot] = match
+        _decide(fields, keys, match, out, named, items=FAMILY_ITEMS)
+        out.support_measure = out.support_measure or match.resident.support_measure
+
+
 def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], match: PersonMatch | EmployerMatch,
-            out: MasterOutcome, named: set[str]) -> None:
+            out: MasterOutcome, named: set[str], items: tuple[str, ...] = PERSON_ITEMS) -> None:
     pol = evidence_policy()
     master = match.resident if isinstance(match, PersonMatch) else match.employer
     for item, key in keys.items():
@@ -149,10 +187,48 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
                     f.second, f.value, f.agreement = f.value, theirs, False
             if may_pass:
                 _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
+        elif evidence == "differs" and mine and (near := _near(item, f, mine, match, pol, items)):
+            # A letter or so off (`near`), or only some of its letters read (`partial`: a fax lost the rest), the
+            # name of the person every other item (or the 個人番号) says this is: theirs, misread. The value is the
+            # master's; the reading stays as the second.
+            match.evidence[item] = near
+            unsure = f.raw_confidence < pol.near_unsure_below or f.agreement is False
+            f.second, f.value, f.agreement = f.value, _spaced_as(mine, f.value), False
+            if near == "near" and may_pass and unsure:
+                _pass(f, out, "台帳の文字に合わせました（読み違いの訂正）")
+            else:  # read surely yet not the master's, or mostly not read: a person decides
+                out.candidates[key] = mine
+                f.review = True
+                f.reasons.append(f"台帳の値と一部異なります。台帳の文字にしました（読取: {f.second}）")
         elif evidence == "differs" and mine:
             out.candidates[key] = mine
             f.review = True
             f.reasons.append(f"台帳の値と異なります（台帳: {mine}）")
+
+
+def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMatch, pol: Evidence,
+          items: tuple[str, ...]) -> str | None:
+    """`near`: a name (or カナ) read within `near_edits` letters of a strongly matched person's; `partial`: every
+    letter read is one of theirs, in order, the others lost (see gate_policy.yaml); else None."""
+    if item not in ("name", "name_kana") or not isinstance(match, PersonMatch) or not isinstance(f.value, str):
+        return None
+    if len(fold(mine)) < pol.near_min_chars or not match.strong_without(item, items):
+        return None
+    read = [r for r in (f.value, f.second) if isinstance(r, str) and fold(r)]
+    if any(edits(r, mine) <= pol.near_edits for r in read):
+        return "near"
+    return "partial" if any(_within(fold(r), fold(mine)) for r in read) else None
+
+
+def _within(part: str, whole: str) -> bool:
+    """Whether `part`'s letters all appear in `whole` in the same order (letters lost, none changed)."""
+    letters = iter(whole)
+    return all(c in letters for c in part)
+
+
+def is_masters_reason(reason: object) -> bool:
+    """Whether a field's reason was given by the masters' gate (so a new match replaces it)."""
+    return isinstance(reason, str) and reason.startswith(("台帳", "宛名台帳"))
 
 
 def _pass(f: FieldResult, out: MasterOutcome, why: str) -> None:

@@ -4,7 +4,8 @@ A person is found by the 個人番号's keyed hash, else by name, カナ, 生年
 addresses are compared with variant letters folded (髙/高, 﨑/崎, 邊/辺 …: the table of `ocr.japanese`) and spaces,
 dashes and width ignored. An employer is found by 指定番号 or 法人番号. Each item's evidence is `equal` (as
 written), `folded` (equal once variant letters are folded: the master's characters are the person's), `differs`
-or `absent` (nothing read, or nothing in the master).
+or `absent` (nothing read, or nothing in the master); the gate marks a name `near` when it differs from a strongly
+matched person's by a letter or so (`edits`), and that is no agreement.
 """
 
 from __future__ import annotations
@@ -59,6 +60,17 @@ def agrees(evidence: str) -> bool:
     return evidence in ("equal", "folded")
 
 
+def edits(a: str | None, b: str | None) -> int:
+    """Letters inserted, deleted or replaced between two texts once folded (Levenshtein distance)."""
+    x, y = fold(a), fold(b)
+    row = list(range(len(y) + 1))
+    for i, cx in enumerate(x, 1):
+        prev, row[0] = row[0], i
+        for j, cy in enumerate(y, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (cx != cy))
+    return row[-1]
+
+
 @dataclass
 class PersonMatch:
     resident: Resident
@@ -69,6 +81,14 @@ class PersonMatch:
     def others_agreeing(self, item: str) -> int:
         """Items other than `item` that agree (個人番号 counts as one when it matched)."""
         return sum(agrees(e) for k, e in self.evidence.items() if k != item)
+
+    def strong_without(self, item: str, items: Iterable[str] = PERSON_ITEMS) -> bool:
+        """Whether the match stands without `item`: the 個人番号's hash matched, or every other of `items` (what
+        the document can say of this person) was read and agrees (カナ, 生年月日 and 住所 for a name)."""
+        if self.evidence.get("my_number") == "equal":
+            return True
+        others = [k for k in items if k not in (item, "my_number")]
+        return len(others) >= 2 and all(agrees(self.evidence.get(k, "absent")) for k in others)
 
 
 @dataclass

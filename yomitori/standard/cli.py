@@ -50,7 +50,7 @@ def export_with_profile(batch_id: int, tenant: str, profile_name: str, out: str,
     rt = Runtime.from_settings()
     who = authorize(rt.store, tenant, user, read_password(password_stdin))
     with rt.store.tenant(tenant) as repo:
-        result = export_batch(repo, batch_id, profile, actor=who.username, options=given)
+        result = export_batch(repo, batch_id, profile, actor=who.username, role=who.role, options=given)
     if out == "-":
         sys.stdout.buffer.write(result.data)
         sys.stdout.flush()

@@ -1,5 +1,6 @@
 """A batch's documents written through an export profile: only approved, straight-through or keyed ones, by a
-user whose role may see 個人番号 (the file holds them in clear), every export in the audit log."""
+user whose role may see 個人番号 (the file holds them in clear), every export in the audit log. A 支援措置 person's
+document is written only for a role allowed to open it (yomitori.masters.pipeline.guard_export), else refused."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from yomitori.errors import YomitoriError
 from yomitori.standard.profiles import Profile
-from yomitori.standard.records import ExportItem, ExportResult, write_file
+from yomitori.standard.records import ExportItem, ExportResult, ItemError, RecordRefused, write_file
 from yomitori.store.models import Batch, Document, DocumentStatus, User
 from yomitori.store.repo import Store, TenantRepo
 
@@ -63,12 +64,23 @@ def export_items(docs: list[Document]) -> list[ExportItem]:
     return out
 
 
-def export_batch(repo: TenantRepo, batch_id: int, profile: Profile, *, actor: str,
-                 options: dict[str, str] | None = None, via: str = "cli") -> ExportResult:
-    """Write the batch's exportable documents of the profile's form; audited with counts, never values."""
+def export_batch(repo: TenantRepo, batch_id: int, profile: Profile, *, actor: str, role: str | None = None,
+                 options: dict[str, str] | None = None, via: str = "cli",
+                 support_measure_roles: list[str] | None = None) -> ExportResult:
+    """Write the batch's exportable documents of the profile's form; audited with counts, never values.
+
+    `role` is the acting user's: without it no 支援措置 document is written (`support_measure_roles`, default the
+    review UI's setting, name the roles that may)."""
+    from yomitori.masters.pipeline import SUPPORT_MEASURE_WITHHELD, guard_export
+    from yomitori.review_ui.settings import UISettings
+
     batch = repo.get(Batch, batch_id)
-    docs = exportable(repo, batch_id, profile.form)
+    allowed = UISettings().support_measure_roles if support_measure_roles is None else support_measure_roles
+    docs, withheld = guard_export(repo, exportable(repo, batch_id, profile.form), actor=actor, role=role,
+                                  allowed=allowed, via=via)
     result = write_file(profile, export_items(docs), options)
+    result.refused += [(item.ref, RecordRefused([ItemError(0, "", None, SUPPORT_MEASURE_WITHHELD)]))
+                       for item in export_items(withheld)]
     repo.audit(actor, "batch.export", batch, profile=profile.name, form=profile.form, via=via,
                records=len(result.written), refused=len(result.refused),
                options={k: v for k, v in (options or {}).items()})
