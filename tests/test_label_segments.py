@@ -32,7 +32,8 @@ def test_a_row_of_labels_and_values_is_cut_at_every_label():
 
 
 def test_a_wording_run_on_into_writing_without_a_gap_stays_in_the_value():
-    assert _parts("源泉徴収時所得税減税控除済額30,000円", gaps=False) == [("源泉徴収時所得税減税控除済額30,000円", False, 10.0)]
+    remark = "源泉徴収時所得税減税控除済額30,000円"
+    assert _parts(remark, gaps=False) == [(remark, False, 10.0)]
 
 
 def test_a_labels_misread_beginning_stays_with_the_label():
