@@ -6,8 +6,10 @@ back in the review queue with the target's message, so a SIGKILL between the two
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from yomitori.store.models import (
 )
 from yomitori.store.repo import Store, TenantRepo
 
+from .lease import StoreLease
 from .receipts import Receipt, State
 from .scenario import IfStep, ReadStep, RepeatStep, Scenario
 
@@ -79,6 +82,10 @@ class StoreReceiptLog:
 
     def secret(self) -> bytes:
         return self._secret
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        return StoreLease(self.store, self.tenant, self.bot, self.run_id).held(wait=wait, on_lost=on_lost)
 
     def _row(self, repo: TenantRepo, key: str) -> KeyingReceipt | None:
         return repo.session.scalar(sa.select(KeyingReceipt).where(KeyingReceipt.bot == self.bot,

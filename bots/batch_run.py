@@ -50,7 +50,7 @@ class StoreRecordSource:
 def run_batch(store: Store, tenant: str, scenario: Scenario, *, batch_id: int | None = None,
               document_ids: Sequence[int] | None = None, scenario_ref: str = "", started_by: str = "cli",
               parallel: int = 1, dry_run: bool = False, base_url: str | None = None, artifacts: Path | None = None,
-              step_screenshots: Path | None = None,
+              step_screenshots: Path | None = None, lease_wait: float = 0.0,
               on_outcome: Callable[[Outcome], None] | None = None) -> tuple[int, RunSummary]:
     """Key the batch's ready documents once each; returns the `bot_runs` id and the runner's summary."""
     with store.tenant(tenant) as repo:
@@ -77,6 +77,7 @@ def run_batch(store: Store, tenant: str, scenario: Scenario, *, batch_id: int | 
             on_outcome(o)
 
     options = RunOptions(parallel=parallel, dry_run=dry_run, base_url=base_url, step_screenshots=step_screenshots,
+                         lease_wait=lease_wait,
                          artifacts=artifacts or store.settings.data_dir / "bot-artifacts")
     try:
         summary = run_scenario(scenario, source, journal, sink, options)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from yomitori.errors import ExitCode
+
+if TYPE_CHECKING:
+    from yomitori.store.repo import Store
+
+    from .outcomes_file import OutcomesFile
+    from .scenario import Scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
@@ -48,6 +53,8 @@ def run(
                                                         " with --batch they end up in the store)")] = None,
     base_url: Annotated[str | None, typer.Option(help="the target's address (overrides the scenario)")] = None,
     outcomes: Annotated[Path | None, typer.Option(help="also append each outcome to this JSONL file")] = None,
+    wait_for_lease: Annotated[float, typer.Option(help="seconds to wait for another run on the same journal to end "
+                                                       "(default: refuse at once)")] = 0.0,
 ) -> None:
     """Key approved records into the target system, each exactly once, and read every one back."""
     from .outcomes import Outcome
@@ -81,7 +88,10 @@ def run(
         for p in e.problems:
             err.print(p, markup=False, highlight=False)
         raise typer.Exit(ExitCode.invalid_config) from None
-    out = outcomes.open("a", encoding="utf-8") if outcomes else None
+    from .lease import LeaseHeld
+    from .outcomes_file import OutcomesFile
+
+    out = OutcomesFile(outcomes) if outcomes else None
 
     def sink(o: Outcome) -> None:
         err.print(f"[{_STYLE[o.kind]}]{o.kind:<9}[/] {o.record_id}  {o.message}", highlight=False)
@@ -90,12 +100,10 @@ def run(
         elif o.screenshot:
             err.print(f"          screenshot {o.screenshot}  trace {o.trace}", highlight=False)
         if out:
-            out.write(json.dumps({"kind": o.kind.value, "record_id": o.record_id, "key": o.key, "message": o.message,
-                                  "screenshot": o.screenshot and str(o.screenshot), "trace": o.trace and str(o.trace)},
-                                 ensure_ascii=False) + "\n")
-            out.flush()
+            out.write(o)
 
     summary: RunSummary
+    complete = out is not None  # from the journal, once the run is over (not if another run holds the journal)
     try:
         if batch is not None:
             from yomitori.store.repo import Store
@@ -103,9 +111,17 @@ def run(
             from .batch_run import run_batch
 
             store = store or Store()
-            run_id, summary = run_batch(store, tenant or store.settings.tenant, s, batch_id=batch, scenario_ref=ref,
-                                        parallel=parallel, dry_run=dry_run, base_url=base_url, artifacts=artifacts,
-                                        on_outcome=sink)
+            try:
+                run_id, summary = run_batch(store, tenant or store.settings.tenant, s, batch_id=batch,
+                                            scenario_ref=ref, parallel=parallel, dry_run=dry_run, base_url=base_url,
+                                            artifacts=artifacts, lease_wait=wait_for_lease, on_outcome=sink)
+            except LeaseHeld:
+                complete = False
+                raise
+            finally:
+                if out and complete:
+                    out.close()
+                    _complete_from_store(out, store, tenant or store.settings.tenant, s, batch)
             err.print(f"bot run {run_id} of batch {batch}", highlight=False)
         else:
             from .receipts import SQLiteReceiptLog
@@ -116,8 +132,14 @@ def run(
             try:
                 summary = run_scenario(s, JsonlRecordSource(records), log, sink, RunOptions(
                     parallel=parallel, dry_run=dry_run, artifacts=artifacts or Path("bot-artifacts"),
-                    base_url=base_url))
+                    base_url=base_url, lease_wait=wait_for_lease))
+            except LeaseHeld:
+                complete = False
+                raise
             finally:
+                if out and complete:
+                    out.close()
+                    _report_completed(out.complete(log.all(), {r.record_id for r in JsonlRecordSource(records)}))
                 log.close()
     finally:
         if out:
@@ -138,6 +160,24 @@ def run(
         err.print(f"[red]{summary.aborted}[/red]")
     if c["failed"] or summary.aborted:
         raise typer.Exit(ExitCode.other_error)
+
+
+def _report_completed(n: int) -> None:
+    if n:
+        err.print(f"outcomes file: {n} record(s) completed from the journal (an earlier run ended before writing "
+                  "them)", highlight=False)
+
+
+def _complete_from_store(out: OutcomesFile, store: Store, tenant: str, s: Scenario, batch: int) -> None:
+    import sqlalchemy as sa
+
+    from yomitori.store.models import Document
+
+    from .batch_journal import StoreReceiptLog
+
+    with store.tenant(tenant) as repo:
+        ids = {str(i) for i in repo.session.scalars(sa.select(Document.id).where(Document.batch_id == batch))}
+    _report_completed(out.complete(StoreReceiptLog(store, tenant, s, "outcomes").all(), ids))
 
 
 @app.command()
@@ -179,15 +219,16 @@ def release(
                 err.print(f"[red]error:[/red] no journal at {journal}", highlight=False)
                 raise typer.Exit(ExitCode.bad_args)
             log = SQLiteReceiptLog(journal)
-        hits = [r for r in log.all() if r.record_id == record and r.state in SAVE_SENT]
-        if not hits:
-            err.print(f"[red]error:[/red] record {record} has no save of unknown outcome in this journal "
-                      "(nothing to release)", highlight=False)
-            raise typer.Exit(ExitCode.bad_args)
-        for r in hits:
-            log.mark(r.key, r.record_id, State.failed, values_digest=r.values_digest,
-                     message=f"released by {by[:100]}: checked that the target does not hold it; the next run "
-                             "looks it up and keys it")
+        with log.lease():  # not while a run may be looking the record up
+            hits = [r for r in log.all() if r.record_id == record and r.state in SAVE_SENT]
+            if not hits:
+                err.print(f"[red]error:[/red] record {record} has no save of unknown outcome in this journal "
+                          "(nothing to release)", highlight=False)
+                raise typer.Exit(ExitCode.bad_args)
+            for r in hits:
+                log.mark(r.key, r.record_id, State.failed, values_digest=r.values_digest,
+                         message=f"released by {by[:100]}: checked that the target does not hold it; the next run "
+                                 "looks it up and keys it")
         err.print(f"released record {record}: the next run looks it up and keys it", highlight=False)
     finally:
         if hasattr(log, "close"):

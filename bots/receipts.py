@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
+
+from .lease import file_lease
 
 
 class State(StrEnum):
@@ -57,6 +61,11 @@ class ReceiptLog(Protocol):
         ...
 
     def all(self) -> list[Receipt]: ...
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        """The journal for this run alone (LeaseHeld if another live run has it); `on_lost` if it is lost."""
+        ...
 
 
 class SQLiteReceiptLog:
@@ -116,6 +125,10 @@ class SQLiteReceiptLog:
     def history(self, key: str) -> list[tuple[str, str]]:
         """(state, message) in order, for audits and tests."""
         return self._conn.execute("select state, message from history where key = ? order by id", (key,)).fetchall()
+
+    def lease(self, *, wait: float = 0.0, on_lost: Callable[[str], None] | None = None
+              ) -> contextlib.AbstractContextManager[None]:
+        return file_lease(self.path, wait=wait)  # an OS lock: never lost while the process lives
 
     def close(self) -> None:
         self._conn.close()

@@ -58,6 +58,7 @@ class RunOptions:
     max_consecutive_failures: int = 3  # a broken scenario stops the run instead of failing every record
     # A test run's step-by-step screenshots go here (personal data: a private folder); login steps are not shot.
     step_screenshots: Path | None = None
+    lease_wait: float = 0.0  # seconds to wait for another run on the same journal to end, then refuse
 
 
 @dataclass(frozen=True)
@@ -578,6 +579,11 @@ class Runner:
         self.summary = RunSummary()
         self._consecutive_failures = 0
 
+    def stop(self, reason: str) -> None:
+        """No new records (those in hand finish): e.g. the journal's lease was lost."""
+        if not self.summary.aborted:
+            self.summary.aborted = reason
+
     def emit(self, outcome: Outcome) -> None:
         self.summary.counts[outcome.kind.value] += 1
         if outcome.kind == OutcomeKind.failed:
@@ -646,4 +652,10 @@ def run_scenario(scenario: Scenario, source: RecordSource, receipts: ReceiptLog,
     options = options or RunOptions()
     if options.parallel < 1:
         raise YomitoriError("--parallel must be 1 or more")
-    return asyncio.run(Runner(scenario, receipts, sink, options).run(source))
+    runner = Runner(scenario, receipts, sink, options)
+    # One run per journal: a second one (a resume started while the first lives) would key every record again.
+    # A dry run writes nothing to the target, so it may walk beside a real run.
+    lease = contextlib.nullcontext() if options.dry_run else receipts.lease(wait=options.lease_wait,
+                                                                            on_lost=runner.stop)
+    with lease:
+        return asyncio.run(runner.run(source))

@@ -31,6 +31,7 @@ from yomitori.ocr.fields import FieldResult, Pending, plan_field
 from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, ink_mask
 from yomitori.wareki import WarekiError, era_from_token, to_gregorian
 
+from .label_segments import Wordings, split_line
 from .page_reading import read_page
 from .page_rules import cell_at, inside, to_px
 
@@ -52,6 +53,7 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
 DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 MY_NUMBER_DIGITS = 12
+ROW_LENGTH = {"my_number": MY_NUMBER_DIGITS, "corporate_number": 13, "postal_code": 7}  # cells of a full row
 ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
 ROOM_MM = 4.0  # … and leaves room for a value under it when this much of the cell is left below
@@ -65,6 +67,7 @@ SQUARE_GAP_MM = 12.0  # … at most this far from its label's end
 OPEN_CELL_LINES = 4.0  # a cell holding other labels and this many lines tall is open: its value is cut out round it
 OPEN_BELOW_LINES = 3.0  # … and lies on its line or at most this many lines under it
 GAP_CUT_MM = 1.0  # a gap this wide between characters ends a label that runs on into its value
+SPLIT_REACH_MM = 2.5  # … found this near where the recognizer's letters put the end of a wording in a line
 UNITS = {"円", "人", "内", "従", "従人", "年分", "長"}  # printed beside values (…市長): never part of a value
 
 
@@ -108,6 +111,24 @@ class Fallback:
 # and the dashes of （ア）−（イ）: none of them is any label's own character.
 _SPELLINGS = {"あて先": "宛先", "ふりがな": "フリガナ", "微": "徴", "徽": "徴", "收": "収",
               **dict.fromkeys("-‐‑–—―－", "−")}
+
+
+_DROPPED = re.compile(r"[\s()（）\[\]【】・:：、,.]")
+
+
+@lru_cache(maxsize=4096)
+def _char_norm(ch: str) -> str:
+    """One letter as `_norm` has it inside a line (its spellings of one letter; punctuation and spaces gone)."""
+    t = unicodedata.normalize("NFKC", ch)
+    t = "".join(_SPELLINGS.get(c, c) for c in t)
+    return _DROPPED.sub("", t)
+
+
+@lru_cache(maxsize=16)
+def _wordings(form: str, exclude_layout: str | None) -> Wordings:
+    """Every wording the form prints: its labels' and its headings'."""
+    words = synonyms(form, exclude_layout=exclude_layout)
+    return Wordings({s for v in words.values() for s in v} | set(printed_texts(form, exclude_layout=exclude_layout)))
 
 
 @lru_cache(maxsize=1 << 16)  # every label is compared with every line of text, in four page turns
@@ -360,25 +381,40 @@ def _inside_rules(d: Detected, ruled: np.ndarray) -> Detected:
 def _gap_near(unruled: np.ndarray, box: Box, cut: float) -> float:
     """Millimetres from the box's left to the middle of the first gap of ≥ GAP_CUT_MM without ink between
     0.6 and 1.4 times `cut`; `cut` itself when there is none."""
+    gaps = _gaps(unruled, box, cut * 0.6, cut * 1.4)
+    return gaps[0] if gaps else cut
+
+
+def _gap_at(unruled: np.ndarray, box: Box, x: float) -> float | None:
+    """The middle of the gap of ≥ GAP_CUT_MM without ink nearest x (mm on the page) within SPLIT_REACH_MM on
+    the line's box; None when the ink runs on through there."""
+    gaps = _gaps(unruled, box, x - box[0] - SPLIT_REACH_MM, x - box[0] + SPLIT_REACH_MM)
+    return box[0] + min(gaps, key=lambda g: abs(g - (x - box[0]))) if gaps else None
+
+
+def _gaps(unruled: np.ndarray, box: Box, lo: float, hi: float) -> list[float]:
+    """Middles (mm from the box's left) of the gaps of ≥ GAP_CUT_MM without ink that end between lo and hi."""
     x0, y0, x1, y1 = to_px(box)
     cols = unruled[max(0, y0) : y1, max(0, x0) : x1].any(axis=0)
-    need, run = max(1, round(GAP_CUT_MM * PX_PER_MM)), 0
-    for i in range(round(cut * 0.6 * PX_PER_MM), min(round(cut * 1.4 * PX_PER_MM), cols.size)):
+    need, run, found = max(1, round(GAP_CUT_MM * PX_PER_MM)), 0, []
+    start = max(0, round(lo * PX_PER_MM) - need)
+    for i in range(start, min(round(hi * PX_PER_MM) + need, cols.size)):
         run = 0 if cols[i] else run + 1
-        if run >= need:
-            return (i - need / 2) / PX_PER_MM
-    return cut
+        if run == need:
+            found.append((i - need / 2) / PX_PER_MM)
+    return found
 
 
 def _centre(b: Box) -> tuple[float, float]:
     return b[0] + b[2] / 2, b[1] + b[3] / 2
 
 
-def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
-                others: Sequence[Box] = ()) -> tuple[list[Box], list[Box]]:
+def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, others: Sequence[Box] = (),
+                most: int | None = None) -> tuple[list[Box], list[Box]]:
     """Where a label's value may be written: in its own cell (under, beside or before the label), and in
     the next cell to the right or below. `row`: the value is a row of one-character cells (個人番号 …),
-    which together make the cell to the right, up to a cell with another label (`others`) in it."""
+    which together make the cell to the right, up to a cell with another label (`others`) in it, and of
+    `most` cells at most where the value has that many characters (the next block's row number may follow)."""
     lx, ly, lw, lh = label
     cx, cy = lx + lw / 2, ly + lh / 2
     cell = cell_at(cx, cy, all_cells)
@@ -402,16 +438,16 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False,
         if row and nxt is not None and nxt != cell and nxt[2] <= ROW_CELL_MM:
             # The row of cells runs on past this cell (its first cells merged with the label's where a light
             # divider was lost): the value is the whole row.
-            run = _row_from(nxt, rest)
+            run = _row_from(nxt, rest)  # its first cells may be in the label's: counted from there, not here
             end = max(end, run[0] + run[2])
         own.append((lx + lw, y, end - (lx + lw), h))
     if left >= 6.0:
         own.append((x, y, left, h))  # a unit after the value: 年分, 円
     if nxt is not None and nxt != cell:
-        beside.append(_row_from(nxt, rest) if row else nxt)
+        beside.append(_row_from(nxt, rest, most) if row else nxt)
     under = cell_at(cx, y + h + 1.5, all_cells)
     if under is not None and under != cell:
-        beside.append(_row_from(under, rest) if row else under)
+        beside.append(_row_from(under, rest, most) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
 
@@ -559,8 +595,8 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected,
 
 
 def _row_from(first: Box, all_cells: Sequence[Box], most: int | None = None) -> Box:
-    """A run of narrow cells of one height through `first` (both ways; rightwards only, up to `most` cells,
-    when the value has that many characters), as one box."""
+    """A run of narrow cells of one height through `first` (both ways: a row under a label starts left of
+    the label's middle), of `most` cells at most when the value has that many characters, as one box."""
     x, y, w, h = first
     if w > ROW_CELL_MM:
         return first
@@ -576,10 +612,10 @@ def _row_from(first: Box, all_cells: Sequence[Box], most: int | None = None) -> 
         return nxt
 
     count = 1
+    while (prv := neighbour(start - 1.0)) is not None and prv[0] < start and (most is None or count < most):
+        start, count = prv[0], count + 1
     while (most is None or count < most) and (nxt := neighbour(end + 1.0)) is not None and nxt[0] + nxt[2] > end:
         end, count = nxt[0] + nxt[2], count + 1
-    while most is None and (prv := neighbour(start - 1.0)) is not None and prv[0] < start:
-        start = prv[0]
     return (start, y, end - start, h)
 
 
@@ -611,7 +647,22 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     words = synonyms(form, exclude_layout=exclude_layout)
     if second is not None:
         texts = _second_reading_of_near_labels(texts, crops, {s for v in words.values() for s in v}, second)
-    lines = [Detected(_mm(b), text) for b, text in zip(r.boxes, texts, strict=True) if text.strip()]
+    # A line the detector ran together from labels and values is cut at the form's wordings; a second
+    # reading has no letter places (and is of a line that reads almost as one label).
+    wordings = _wordings(form, exclude_layout)
+    unruled = ink_mask(r.clean)
+
+    def gap(box: Box, x: float) -> float | None:
+        return _gap_at(unruled, box, x)
+
+    lines: list[Detected] = []
+    for b, text, first, places in zip(r.boxes, texts, r.texts, r.positions, strict=True):
+        if not text.strip():
+            continue
+        if text != first:
+            lines.append(Detected(_mm(b), text))
+            continue
+        lines += [Detected(p.box, p.text) for p in split_line(_mm(b), text, places, wordings, _char_norm, gap)]
     clear = sum(any(similarity(s, d.text) >= 0.9 for s in labels for d in lines) for labels in words.values())
     return _View(r.page, r.ruled, lines, r.frame, r.size, rotation, clear / max(1, len(words)), r.bilevel, r.cells)
 
@@ -683,7 +734,8 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
         if c.type not in READABLE:
             continue
         split, open_cell = _split_at_labels(all_cells, label, printed)
-        own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES, others=[d.box for d in others[key]])
+        own, beside = value_areas(label.box, split, row=c.type in ROW_TYPES, others=[d.box for d in others[key]],
+                                  most=ROW_LENGTH.get(c.type))
         if open_cell:
             beside = []  # the cells beyond an open one are the page's other sections
         elif _heads_its_cell(label.box, split):
@@ -981,6 +1033,9 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
     if fb is not None and fb.types.get(r.key) == "text" and r.key.endswith("name") and isinstance(r.value, str):
         # A name has no figures: figures read after it are a neighbour's value its area reached (中 拓也 135,30).
         r.value = re.sub(r"(\s+[\d,.\s]+)+$", "", r.value)
+    if fb is not None and not r.normalized and (digits := _checked_digits(fb.types.get(r.key), r.value)):
+        r.value, r.normalized = digits, True
+        r.reasons = [*r.reasons, "桁が多いため、チェックディジットの合う桁を採用"]
     if isinstance(r.value, str) and (m := re.fullmatch(r"(.+?)\s+(\S)", r.value)) and m.group(2) in UNITS:
         r.value = m.group(1)  # a unit printed apart after the value (…市 長) read with it
     r.confidence = min(r.confidence, FALLBACK_CONFIDENCE)
@@ -988,6 +1043,22 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
     if FALLBACK_REASON not in r.reasons:
         r.reasons = [*r.reasons, FALLBACK_REASON]
     return r
+
+
+def _checked_digits(kind: str | None, value: object) -> str | None:
+    """A number of fixed length read with figures too many (the next block's row number, a cell's wall read
+    as 1): the one stretch of its length whose check digit holds, if exactly one does."""
+    from stdnum.jp import cn, in_
+
+    lengths = {"my_number": 12, "corporate_number": 13}
+    if kind not in lengths or not isinstance(value, str):
+        return None
+    digits, n = re.sub(r"\D", "", unicodedata.normalize("NFKC", value)), lengths[kind]
+    if len(digits) <= n or len(digits) > n + 2:
+        return None
+    valid = (in_ if kind == "my_number" else cn).is_valid
+    fits = {digits[i : i + n] for i in range(len(digits) - n + 1) if valid(digits[i : i + n])}
+    return fits.pop() if len(fits) == 1 else None
 
 
 def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldResult]:

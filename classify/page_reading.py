@@ -30,6 +30,7 @@ class PageReading:
     clean: np.ndarray  # the page with its rules taken out: what the lines were read from
     boxes: list[TextBox]  # its lines of text, in the page's pixels
     texts: list[str]  # what each line reads
+    positions: list[tuple[float, ...]]  # … and where each of its letters stands, as a share of its width
     frame: Box
     size: tuple[float, float]  # the page, in mm
     rotation: int
@@ -86,5 +87,6 @@ def _read(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> PageRea
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
     boxes = [b for b in boxes if not any(overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
     crops = [clean[b.y : b.y + b.h, b.x : b.x + b.w] for b in boxes]
-    texts = [r.text for r in engine.recognize(crops, ["any"] * len(crops))] if crops else []
-    return PageReading(page, ruled, clean, boxes, texts, frame, (pw, ph), rotation, bilevel, all_cells)
+    readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
+    return PageReading(page, ruled, clean, boxes, [r.text for r in readings], [r.positions for r in readings], frame,
+                       (pw, ph), rotation, bilevel, all_cells)

@@ -17,6 +17,8 @@ from yomitori.ocr.detect import TextBox
 from yomitori.ocr.preprocess import PX_PER_MM, find_frame, ink_mask, order_corners
 
 RULE_MM = 7.0  # a straight run of ink this long is a ruled line, not writing
+WALL_MM = 2.5  # … and a vertical one this long that runs from one ruled line to the next is a cell's wall
+WALL_WIDTH_MM = 1.2  # no wider than this
 GAP_MM = 3.0  # a break in a rule up to this long is bridged
 # A rule that stops short of the rule across its way, by up to this much, is led on to it: a form's rules end on
 # other rules, and a seal dropped out with its red ink (over a name, by the frame) takes a stretch of rule with it.
@@ -125,7 +127,29 @@ def rules(ink: np.ndarray, *, dashed: bool = False) -> np.ndarray:
         horizontal |= dashed_rules(ink).astype(np.uint8)
     reach = round(REACH_MM * PX_PER_MM)
     horizontal, vertical = _led_on(horizontal, vertical, reach), _led_on(vertical.T, horizontal.T, reach).T
+    vertical |= _walls(u8, horizontal, vertical)
     return cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _walls(ink: np.ndarray, horizontal: np.ndarray, vertical: np.ndarray) -> np.ndarray:
+    """Vertical strokes too short for rules that stand from one ruled line to the next: the sides of a label's
+    box in a row of boxes, the dividers of a short row of cells. Left in, they read as 1 or | before a value;
+    writing seldom starts on one rule and ends on the other."""
+    n = round(WALL_MM * PX_PER_MM)
+    short = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
+    short &= 1 - vertical
+    out = np.zeros_like(short)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(short, connectivity=8)
+    reach = ON_RULE_PX + 2
+    for i in range(1, count):
+        x, y, w, h, _ = stats[i]
+        if w > WALL_WIDTH_MM * PX_PER_MM or h >= RULE_MM * PX_PER_MM:
+            continue
+        top = horizontal[max(0, y - reach) : y + reach, x : x + w].any()
+        bottom = horizontal[max(0, y + h - reach) : y + h + reach, x : x + w].any()
+        if top and bottom:
+            out[labels == i] = 1
+    return out
 
 
 def _not_in_text(runs: np.ndarray, ink: np.ndarray) -> np.ndarray:

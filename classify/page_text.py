@@ -49,20 +49,25 @@ class TextVerdict:
 def judge(lines: Sequence[str], orientation: int = 0) -> TextVerdict:
     """The form these lines of text name, if any (pure: the rule tests exercise)."""
     normed = [n for text in lines if (n := normalize(text))]
-    best: tuple[float, str, str] = (0.0, "", "")  # similarity, form, line
-    foreign = 0.0
+    best: tuple[float, str, str, str] = (0.0, "", "", "")  # similarity, form, line, title
     for form, w in form_wordings().items():
         for title in w.titles:
             t = normalize(title)
             for line in normed:
                 if len(line) <= TITLE_SLACK * len(t) + 4 and (s := similarity(line, title)) > best[0]:
-                    best = (s, form, line)
+                    best = (s, form, line, t)
+    # Another document's title that ours holds (給与所得の源泉徴収票 in 給与所得の源泉徴収票兼給与支払報告書, a
+    # payroll program's combined print) is no evidence against it.
+    foreign = 0.0
+    for w in form_wordings().values():
         for other in w.not_titles:
             o = normalize(other)
+            if best[0] >= TITLE and o in best[3]:
+                continue
             for line in normed:
                 if len(line) <= TITLE_SLACK * len(o) + 4:
                     foreign = max(foreign, similarity(line, other) if len(line) >= len(o) - 1 else 0.0)
-    sim, form, title_line = best
+    sim, form, title_line, _ = best
     labels = label_count(form, normed, exclude=title_line) if form else 0
     is_foreign = foreign >= TITLE and foreign > sim
     named = not is_foreign and form and (

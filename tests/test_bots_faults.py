@@ -3,18 +3,32 @@ a save that answers late, two runs on one journal, a SIGKILL between the journal
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from test_bots_runner import _as_jsonl, _records, _run
 
-from yomitori.bots.bench import SCENARIO, verify_target
+from yomitori.bots.bench import SCENARIO, verify_target, write_records
 from yomitori.bots.demo_target import DemoTarget
+from yomitori.bots.lease import LeaseHeld, StoreLease
 from yomitori.bots.outcomes import OutcomeKind
+from yomitori.bots.outcomes_file import KILL_BEFORE_OUTCOME
 from yomitori.bots.receipts import SQLiteReceiptLog, State
 from yomitori.bots.runner import CHROMIUM, MAY_HAVE_BEEN_SAVED
+from yomitori.settings import Settings
+from yomitori.store.models import BotLease, BotRun, KeyingReceipt
+from yomitori.store.repo import Store
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
@@ -111,3 +125,147 @@ def test_release_after_a_person_checked_lets_the_next_run_key_it(tmp_path: Path)
     log = SQLiteReceiptLog(journal)
     assert log.get("k1").state == State.failed and "released by suzuki" in log.get("k1").message  # type: ignore[union-attr]
     log.close()
+
+
+def _cli(records_file: Path, journal: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "yomitori", "bot", "run", str(SCENARIO), "--records", str(records_file),
+            "--journal", str(journal), "--artifacts", str(tmp_path / "artifacts"), *extra]
+
+
+def test_two_runs_on_one_journal_key_each_record_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Item 10: a resume started while the first run lives. Before the lease, both keyed every record.
+    records_file, journal = tmp_path / "records.jsonl", tmp_path / "journal.sqlite"
+    approved = write_records(records_file, 5, seed=23)
+    with _target(tmp_path, monkeypatch) as t:
+        env = {**os.environ, **t.env()}
+        first = subprocess.Popen(_cli(records_file, journal, tmp_path), env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        lock = journal.with_name(journal.name + ".lock")
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and f'"pid": {first.pid}' in lock.read_text()) and time.monotonic() < deadline:
+            assert first.poll() is None, first.communicate()[1][-2000:]
+            time.sleep(0.05)
+        refused = subprocess.run(_cli(records_file, journal, tmp_path), env=env, capture_output=True, text=True,
+                                 timeout=120, check=False)
+        waiting = subprocess.Popen(_cli(records_file, journal, tmp_path, "--wait-for-lease", "300"), env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert first.poll() is None, "the first run ended before the second started: the test proves nothing"
+        _, first_err = first.communicate(timeout=300)
+        _, waited_err = waiting.communicate(timeout=300)
+        check = verify_target(t.export(), approved)
+    assert first.returncode == 0, first_err[-2000:]
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 1 and "another bot run is using the journal" in message, message
+    assert f"pid {first.pid}" in message and "--wait-for-lease" in message
+    assert waiting.returncode == 0, waited_err[-2000:]
+    assert "keyed 0," in waited_err and "already done earlier 5" in waited_err, waited_err[-800:]
+    assert check["target_rows"] == 5 and check["duplicates"] == 0 and check["missing"] == 0
+
+
+def test_store_lease_one_live_run_and_a_dead_ones_is_taken_over(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(Settings(data_dir=tmp_path / "data"))
+    try:
+        with store.tenant("t", create=True):
+            pass
+        first, second = StoreLease(store, "t", "bot", "1"), StoreLease(store, "t", "bot", "2")
+        with first.held():
+            with pytest.raises(LeaseHeld, match=rf"run 1, pid {os.getpid()} on .*--wait-for-lease"):
+                second.acquire()
+            started = time.monotonic()
+            with pytest.raises(LeaseHeld, match="waited 1 s"):
+                second.acquire(wait=1)
+            assert time.monotonic() - started >= 1
+        second.acquire()  # released at the end of the first run
+
+        def holder(**values: object) -> None:
+            with store.tenant("t") as repo:
+                repo.session.execute(sa.update(BotLease).values(**values))
+
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+        holder(pid=int(gone.stdout))  # SIGKILLed on this host: its process is gone, the lease is taken at once
+        third = StoreLease(store, "t", "bot", "3")
+        third.acquire()
+        assert not second.renew()  # the old holder learns it lost the lease
+        holder(host="another-host", expires_at=datetime.now(UTC) + timedelta(seconds=60))
+        with pytest.raises(LeaseHeld, match="another-host"):
+            StoreLease(store, "t", "bot", "4").acquire()
+        holder(expires_at=datetime.now(UTC) - timedelta(seconds=1))  # its heartbeat stopped: expired
+        racers = [StoreLease(store, "t", "bot", str(n)) for n in (5, 6, 7)]
+        won: list[str] = []
+
+        def race(lease: StoreLease) -> None:
+            with contextlib.suppress(LeaseHeld):
+                lease.acquire()
+                won.append(lease.run_id)
+
+        threads = [threading.Thread(target=race, args=(x,)) for x in racers]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len(won) == 1, won
+        # A run that stalled past its expiry and was taken over is told, and stops taking records.
+        lost: list[str] = []
+        fifth = StoreLease(store, "t", "other-bot", "8", seconds=0.3)
+        with fifth.held(on_lost=lost.append):
+            holder(generation=99)
+            deadline = time.monotonic() + 5
+            while not lost and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert lost and "taken over by another run" in lost[0]
+    finally:
+        store.close()
+
+
+def test_batch_run_refused_while_another_run_holds_the_scenario(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from _bot_data import add_documents, approved_values
+
+    from yomitori.bots.batch_run import run_batch
+    from yomitori.bots.scenario import load_scenario
+
+    for k, v in {"YOMITORI_TARGET_URL": "http://127.0.0.1:9", "YOMITORI_TARGET_USER": "u",
+                 "YOMITORI_TARGET_PASSWORD": "p"}.items():
+        monkeypatch.setenv(k, v)
+    scenario = load_scenario(SCENARIO)
+    store = Store(Settings(data_dir=tmp_path / "data"))
+    try:
+        with store.tenant("t", create=True) as repo:
+            batch = repo.create_batch("1月分")
+            add_documents(repo, batch, approved_values(1, seed=25))
+            batch_id = batch.id
+        with StoreLease(store, "t", scenario.name[:100], "cli-7").held(), pytest.raises(LeaseHeld, match="cli-7"):
+            run_batch(store, "t", scenario, batch_id=batch_id)
+        with store.tenant("t") as repo:
+            run = repo.session.scalars(sa.select(BotRun)).one()
+            assert run.status == "error" and "another bot run" in run.message
+            assert repo.session.scalars(sa.select(KeyingReceipt)).all() == []
+    finally:
+        store.close()
+
+
+def test_kill_between_journal_and_outcome_line_then_resume_lists_every_record_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Item 12: the second record is verified in the journal when the run dies, before its outcome line.
+    records_file, journal, outcomes = tmp_path / "records.jsonl", tmp_path / "journal.sqlite", tmp_path / "o.jsonl"
+    approved = write_records(records_file, 3, seed=24)
+    cmd = _cli(records_file, journal, tmp_path, "--outcomes", str(outcomes))
+    with _target(tmp_path, monkeypatch) as t:
+        env = {**os.environ, **t.env()}
+        killed = subprocess.run(cmd, env={**env, KILL_BEFORE_OUTCOME: "2"}, capture_output=True, text=True,
+                                timeout=300, check=False, start_new_session=True)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+        assert len(outcomes.read_text().splitlines()) == 1
+        log = SQLiteReceiptLog(journal)
+        assert Counter(r.state for r in log.all())[State.verified] == 2
+        log.close()
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "1 record(s) completed from the journal" in " ".join(done.stderr.split())
+        check = verify_target(t.export(), approved)
+    lines = [json.loads(x) for x in outcomes.read_text(encoding="utf-8").splitlines()]
+    assert sorted(x["record_id"] for x in lines) == sorted(r["id"] for r in approved)  # each exactly once
+    assert {x["kind"] for x in lines} == {"keyed"}
+    assert check["target_rows"] == 3 and check["duplicates"] == 0

@@ -276,6 +276,8 @@ def test_the_pages_text_names_its_form_by_title_and_labels_wherever_they_stand()
     assert gensen.form is None and gensen.foreign
     # … but a sheet printing both titles is the 明細書 with its 源泉徴収票 copy.
     assert judge(["給与所得の源泉徴収票", "給与支払報告書（個人別明細書）", *labels]).form == "kyuyo_shiharai_hokokusho"
+    # … and so is one whose title holds the other's, a letter misread (a payroll program's combined print).
+    assert judge(["給与所得の源泉徴収票 兼 給与払報告書", *labels]).form == "kyuyo_shiharai_hokokusho"
     # A title alone, without the form's labels, is not enough; nor are labels under no title.
     assert judge(["給与支払報告書（個人別明細書）"]).form is None
     assert judge(labels * 2).form is None

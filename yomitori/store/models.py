@@ -343,6 +343,23 @@ class BotRun(TenantScoped, Base):
     message: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+class BotLease(TenantScoped, Base):
+    """One bot run at a time per scenario journal (bots/lease.py): held while `expires_at` is renewed; a run that
+    died is taken over once its lease expires, at once on its own host when its process is gone."""
+
+    __tablename__ = "bot_leases"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "bot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bot: Mapped[str] = mapped_column(sa.String(100))  # the scenario's name, as in keying_receipts
+    run_id: Mapped[str] = mapped_column(sa.String(100))
+    host: Mapped[str] = mapped_column(sa.String(200))
+    pid: Mapped[int]
+    generation: Mapped[int] = mapped_column(default=0)  # +1 on every take-over: renewals of the old holder miss
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 class SavedLayout(TenantScoped, Base):
     """One version of a layout learned for this tenant (template YAML): a draft found from a page's printed labels,
     then each save from the template editor a new version; none is ever changed. The newest `active` version of a
@@ -449,5 +466,5 @@ class DocumentMaster(TenantScoped, Base):
 
 
 TENANT_SCOPED: tuple[type[Base], ...] = (User, Batch, SourceFile, Page, Document, Field, ReviewEvent, KeyingReceipt,
-                                         KeyingSecret, BotScenario, BotRun, SavedLayout, UserSession,
+                                         KeyingSecret, BotScenario, BotRun, BotLease, SavedLayout, UserSession,
                                          MasterResident, MasterEmployer, MasterRollEntry, DocumentMaster)
