@@ -53,6 +53,8 @@ READABLE = {"text", "kana", "digits", "my_number", "corporate_number", "payer_nu
 DATED = {"date", "year", "month"}  # value types an empty box of prints its units (年 月 日) in
 ROW_TYPES = {"my_number", "corporate_number", "payer_number", "postal_code"}  # often one character per cell
 MY_NUMBER_DIGITS = 12
+NEXT_CELL_MM = 3.5  # the next cell along a row starts at most this far past the label's cell
+ROOM_BEFORE_LABEL_MM = 6.0  # a value before another label on its row has at least this much room
 ROW_LENGTH = {"my_number": MY_NUMBER_DIGITS, "corporate_number": 13, "postal_code": 7}  # cells of a full row
 ROW_CELL_MM = 30.0  # a cell of a one-character-per-cell row is at most this wide (four cells; five, a divider lost)
 HEAD_MM = 2.0  # a label this near its cell's top heads the cell …
@@ -430,7 +432,8 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         start = max(x, lx - 3.0)
         top = _under_top(label)
         own.append((start, top, x + w - start, y + h - top))
-    nxt = cell_at(x + w + 1.5, cy, all_cells)
+    # The next cell along the row: past the label cell's wall, or past two walls (a label boxed on its own).
+    nxt = cell_at(x + w + 1.5, cy, all_cells) or cell_at(x + w + NEXT_CELL_MM, cy, all_cells)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
     rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)]
     if right >= 6.0:
@@ -450,6 +453,32 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         beside.append(_row_from(under, rest, most) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
+
+
+def _owner(written: np.ndarray, area: Box, labels: Sequence[Detected]) -> Detected | None:
+    """The label the writing in the area follows on its row (the nearest ending before it), if any."""
+    x0, y0, x1, y1 = to_px(area)
+    x0, y0 = max(0, x0), max(0, y0)
+    ys, xs = np.nonzero(written[y0:y1, x0:x1])
+    if xs.size < MIN_VALUE_INK:
+        return None
+    left, middle = (x0 + xs.min()) / PX_PER_MM, (y0 + (ys.min() + ys.max()) / 2) / PX_PER_MM
+    before = [d for d in labels if d.box[0] + d.box[2] <= left + 1.0 and d.box[1] <= middle <= d.box[1] + d.box[3]]
+    return max(before, key=lambda d: d.box[0] + d.box[2]) if before else None
+
+
+def _up_to_labels(area: Box, labels: Sequence[Detected]) -> Box | None:
+    """The area up to the first other label in it on its row; None when a label stands at its start or off
+    its row (the cell is that label's field's)."""
+    x, y, _, h = area
+    held = [d for d in labels if inside(*_centre(d.box), area)]
+    if not held:
+        return area
+    first = min(held, key=lambda d: d.box[0])
+    row = abs(_centre(first.box)[1] - (y + h / 2)) <= max(first.box[3], h / 2)
+    if not row or first.box[0] - x < ROOM_BEFORE_LABEL_MM:
+        return None
+    return (x, y, first.box[0] - 0.5 - x, h)
 
 
 def _under_top(label: Box) -> float:
@@ -567,11 +596,13 @@ def _split_at_labels(all_cells: Sequence[Box], label: Detected,
     for d in printed:
         dx, dy, dw, dh = d.box
         same_row = abs((dy + dh / 2) - (ly + lh / 2)) <= max(lh, dh)
-        if d is label or not same_row or not inside(dx + dw / 2, dy + dh / 2, cell):
+        if d is label or not same_row:
             continue
-        if dx >= lx + lw:
+        if dx >= lx + lw and inside(dx + dw / 2, dy + dh / 2, cell):
             right = min(right, dx - 0.5)
-        elif dx + dw <= lx:
+        elif dx + dw <= lx and (inside(dx + dw / 2, dy + dh / 2, cell) or x - NEXT_CELL_MM <= dx + dw <= x + 0.5):
+            # Another label before this one in its cell, or just before the cell: what is written between them
+            # is that label's value (a phone's label in the name's long row), not a value printed before its label.
             left = max(left, lx - 0.5)
     top, bottom = y, y + h
     # A cell that holds other labels above or below this one is no field's cell but a region of the page
@@ -745,7 +776,12 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
             own = [a for a in own if a[1] >= _under_top(label.box)] or own
         # A next cell that holds another field's label is that field's cell (a printout prints every label in
         # the top of its own box): what is written there is never this field's value, even when it is blank.
-        beside = [a for a in beside if not any(inside(*_centre(d.box), a) for d in others[key])]
+        # A next cell running on to another label on the row (a row of label boxes in one long ruled cell) is
+        # this field's up to that label.
+        beside = [a for a in (_up_to_labels(a, others[key]) for a in beside) if a is not None]
+        # … and writing that follows another label on its row is that label's value (the amount under 支給総額 in a
+        # row of label boxes is 所得控除合計's).
+        beside = [a for a in beside if _owner(written, a, labels) in (None, label)]
         # Writing in the label's own cell is its value; only an empty cell sends us to the next one.
         inked = [a for a in own if _ink(written, a) >= MIN_VALUE_INK]
         areas = inked or [a for a in beside if _ink(written, a) >= MIN_VALUE_INK] or own or beside

@@ -303,7 +303,8 @@ class TenantRepo:
     def refresh_document_status(self, doc: Document) -> DocumentStatus:
         if doc.status == DocumentStatus.keyed:
             return doc.status
-        statuses = {f.status for f in self.session.scalars(sa.select(Field).where(Field.document_id == doc.id))}
+        # The statuses alone: loading the fields would decrypt every value of the document for nothing.
+        statuses = set(self.session.scalars(sa.select(Field.status).where(Field.document_id == doc.id)))
         if not statuses or FieldStatus.needs_review in statuses:  # a page no layout matched needs a person too
             doc.status = DocumentStatus.needs_review
         elif statuses & {FieldStatus.corrected, FieldStatus.approved}:
