@@ -682,6 +682,7 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     # reading has no letter places (and is of a line that reads almost as one label).
     wordings = _wordings(form, exclude_layout)
     unruled = ink_mask(r.clean)
+    bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
 
     def gap(box: Box, x: float) -> float | None:
         return _gap_at(unruled, box, x)
@@ -690,7 +691,7 @@ def _view(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine,
     for b, text, first, places in zip(r.boxes, texts, r.texts, r.positions, strict=True):
         if not text.strip():
             continue
-        if text != first:
+        if text != first or is_printed(text, bigrams):  # a heading (支払金額・控除額) is print throughout
             lines.append(Detected(_mm(b), text))
             continue
         lines += [Detected(p.box, p.text) for p in split_line(_mm(b), text, places, wordings, _char_norm, gap)]

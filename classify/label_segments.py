@@ -86,6 +86,14 @@ def split_line(box: Box, text: str, positions: Sequence[float], wordings: Wordin
             cuts[-1][1] = len(text)
         else:
             cuts.append([raw[at], len(text), False])
+    # A letter or mark between wordings (■ before a heading, 円 after an amount's label) is print too: a line
+    # that holds nothing else is print only (a heading 支払金額・控除額), and stays whole.
+    for c in cuts:
+        letters = "".join(char_norm(ch) for ch in text[c[0] : c[1]])
+        if not c[2] and len(letters) < 2 and not any(ch.isdigit() for ch in letters):
+            c[2] = True
+    if all(c[2] for c in cuts):
+        return whole
     x, y, w, h = box
     edges = [x + (0.0 if c[0] == 0 else (positions[c[0] - 1] + positions[c[0]]) / 2) * w for c in cuts] + [x + w]
     for i in range(1, len(cuts)):
