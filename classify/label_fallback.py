@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
@@ -180,12 +181,14 @@ def printed_texts(form: str, *, exclude_layout: str | None = None) -> list[str]:
     return [n for text in texts if len(n := _norm(text)) >= 2]
 
 
-def printed_bigrams(form: str, *, exclude_layout: str | None = None) -> set[str]:
+@lru_cache(maxsize=16)  # asked for every view of every page
+def printed_bigrams(form: str, *, exclude_layout: str | None = None) -> frozenset[str]:
     """Every pair of adjacent characters in the form's printed wording other than its labels."""
-    return {n[i : i + 2] for n in printed_texts(form, exclude_layout=exclude_layout) for i in range(len(n) - 1)}
+    texts = printed_texts(form, exclude_layout=exclude_layout)
+    return frozenset(n[i : i + 2] for n in texts for i in range(len(n) - 1))
 
 
-def is_printed(text: str, bigrams: set[str]) -> bool:
+def is_printed(text: str, bigrams: AbstractSet[str]) -> bool:
     """A line worded as the form prints its headings (in any order: municipalities reorder them, and a
     character or two may be misread): most of its characters are in pairs the other layouts print."""
     t = _norm(text)
@@ -1087,10 +1090,9 @@ def _checked_digits(kind: str | None, value: object) -> str | None:
     as 1): the one stretch of its length whose check digit holds, if exactly one does."""
     from stdnum.jp import cn, in_
 
-    lengths = {"my_number": 12, "corporate_number": 13}
-    if kind not in lengths or not isinstance(value, str):
+    if kind not in ("my_number", "corporate_number") or not isinstance(value, str):
         return None
-    digits, n = re.sub(r"\D", "", unicodedata.normalize("NFKC", value)), lengths[kind]
+    digits, n = re.sub(r"\D", "", unicodedata.normalize("NFKC", value)), ROW_LENGTH[kind]
     if len(digits) <= n or len(digits) > n + 2:
         return None
     valid = (in_ if kind == "my_number" else cn).is_valid
