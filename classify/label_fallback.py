@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
 from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
@@ -43,6 +44,7 @@ OPTION_MM = 4.0  # an option's printed wording is at least this wide and tall
 OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一括徴収 read -括徴収)
 MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
+NONE_SCORE = 0.3  # what a field left without a label is worth: a line scoring less is no better than none
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 MATCH_BILEVEL = 0.45  # … on a fax, whose 1.5 mm labels come out with half their letters wrong (優別 for 種別)
 SHORT_LABEL = 3  # a label this short begins a line only when spelt out in full
@@ -300,14 +302,21 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
 
 
 def _assign(scored: list[tuple[float, str, int]]) -> dict[str, int]:
-    """Best first: each field takes its best-scoring line still free."""
-    chosen: dict[str, int] = {}
-    used: set[int] = set()
-    for _, key, i in sorted(scored, reverse=True):
-        if key not in chosen and i not in used:
-            chosen[key] = i
-            used.add(i)
-    return chosen
+    """One assignment over the page: the fields take lines so that the sum of their scores is highest, each
+    line one field's. Best-first would let a field with many fitting lines take the only line another field has
+    (a dependent row's 氏名 taking the recipient's 氏名（漢字）)."""
+    if not scored:
+        return {}
+    keys = sorted({key for _, key, _ in scored})
+    lines = sorted({i for _, _, i in scored})
+    at_key, at_line = {k: n for n, k in enumerate(keys)}, {i: n for n, i in enumerate(lines)}
+    # Every field has a line of its own that stands for "none": taken only where no line is free.
+    value = np.full((len(keys), len(lines) + len(keys)), -1e6)
+    value[np.arange(len(keys)), len(lines) + np.arange(len(keys))] = NONE_SCORE
+    for v, key, i in scored:
+        value[at_key[key], at_line[i]] = max(value[at_key[key], at_line[i]], v)
+    rows, cols = linear_sum_assignment(value, maximize=True)
+    return {keys[r]: lines[c] for r, c in zip(rows, cols, strict=True) if c < len(lines)}
 
 
 def _columns(chosen: dict[str, int], lines: Sequence[Detected]) -> dict[tuple[str, str], float]:
