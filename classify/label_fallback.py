@@ -45,6 +45,7 @@ OPTION_MATCH = 0.75  # how closely a line must read as an option's wording (一�
 MARK_PX = 40  # pixels of writing around an option (a stretch of a circle, a tick) that mark it
 CODE_BOX_MM = 30.0  # the box a choice's number is written in lies this near both its label and an option
 NONE_SCORE = 0.3  # what a field left without a label is worth: a line scoring less is no better than none
+OWN_WORDING = 0.9  # a line reading this well as a wording only one field prints is that field's anywhere
 MATCH = 0.6  # label similarity below which a line of text is not that field's label
 MATCH_BILEVEL = 0.45  # … on a fax, whose 1.5 mm labels come out with half their letters wrong (優別 for 種別)
 SHORT_LABEL = 3  # a label this short begins a line only when spelt out in full
@@ -243,6 +244,10 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
     words, where = synonyms(form, exclude_layout=exclude_layout), positions(form, exclude_layout=exclude_layout)
     keys = list(words)
     sims = np.array([[max(similarity(s, d.text) for s in words[key]) for d in lines] for key in keys])
+    # … and as a wording no other field prints (氏名（漢字）, not 氏名): such a line names its field wherever it stands
+    shared = {s for key in keys for s in words[key] if sum(s in words[k] for k in keys) > 1}
+    own_sims = np.array([[max((similarity(s, d.text) for s in words[key] - shared), default=0.0) for d in lines]
+                         for key in keys])
     every = {s for v in words.values() for s in v if len(s) >= 2}
     headings = printed_texts(form, exclude_layout=exclude_layout)
     bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
@@ -270,15 +275,20 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
         if sure:
             best = max(sure, key=lambda i: sims[row[key], i])
             anchors.setdefault(_party(key), []).append(shares[best])
+    numbers = [row_number(d.text) for d in lines]
     scored: list[tuple[float, str, int]] = []
     for key in keys:
-        options = [i for i in range(len(lines)) if sims[row[key], i] >= match]
+        # A line that prints its row's number (扶養親族（2）氏名) labels that row only.
+        own = int(m.group(2)) if (m := _NUMBERED.match(key)) else None
+        options = [i for i in range(len(lines)) if sims[row[key], i] >= match
+                   and (own is None or numbers[i] is None or numbers[i] == own)]
         near = {i: min((float(np.hypot(*(shares[i] - a))) for a in anchors.get(_party(key), [])
                         if float(np.hypot(*(shares[i] - a))) > 0), default=0.0) for i in options}
         nearest = min(near.values(), default=0.0)
         for i in options:
             px, py = shares[i]
             far = min((np.hypot(px - a, py - b) for a, b in where.get(key, [])), default=0.5)
+            far *= 0.0 if own_sims[row[key], i] >= OWN_WORDING else 1.0
             scored.append((float(sims[row[key], i]) - 0.5 * far - 0.5 * (near[i] - nearest), key, i))
     chosen = _assign(scored)
     # A numbered block prints each column's label once per row, one under the other: a member taken from
@@ -288,6 +298,15 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
         scored = [(v, key, i) for v, key, i in scored
                   if (m := _NUMBERED.match(key)) is None or (m.group(1), m.group(3)) not in columns
                   or abs(lines[i].box[0] - columns[m.group(1), m.group(3)]) <= COLUMN_MM]
+        chosen = _assign(scored)
+    # Where a numbered column's labels print their rows' numbers, a line without one is no row of it (the
+    # recipient's 氏名 under a block of 扶養親族（1）… 氏名).
+    numbered = {(m.group(1), m.group(3)) for k, i in chosen.items() if (m := _NUMBERED.match(k)) and numbers[i]}
+    numbered = {c for c in numbered if sum(1 for k, i in chosen.items() if (m := _NUMBERED.match(k))
+                                          and (m.group(1), m.group(3)) == c and numbers[i]) >= 2}
+    if numbered:
+        scored = [(v, key, i) for v, key, i in scored
+                  if (m := _NUMBERED.match(key)) is None or (m.group(1), m.group(3)) not in numbered or numbers[i]]
         chosen = _assign(scored)
     # A numbered row's other labels stand on its name's row; one elsewhere (a 個人番号 of another block) is
     # no label of that row, and the line is free for its own field.
@@ -299,6 +318,15 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
                   or abs(_centre(lines[i].box)[1] - rows[f"{m.group(1)}_{m.group(2)}"]) <= ROW_MM]
         chosen = _assign(scored)
     return in_row_order({key: _label_part(lines[i], words[key], unruled) for key, i in chosen.items()})
+
+
+_ROW_NUMBER = re.compile(r"(?<![0-9])([1-9])(?![0-9歳])")  # 扶養親族（2）, ②: not the 16 of 16歳未満
+
+
+def row_number(text: str) -> int | None:
+    """The row number a numbered block's label prints (控除対象扶養親族（2）氏名 → 2), if it prints one."""
+    found = {int(n) for n in _ROW_NUMBER.findall(_norm(text))}
+    return found.pop() if len(found) == 1 else None
 
 
 def _assign(scored: list[tuple[float, str, int]]) -> dict[str, int]:
