@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -397,7 +397,8 @@ def _label_part(d: Detected, labels: set[str], unruled: np.ndarray | None = None
     cut is first put by the share of characters, then (given the page's ink off the rules) moved to the
     first clear gap near it: a value's characters are often spaced wider than the label's (one per cell)."""
     text = _norm(d.text)
-    label = max(labels, key=lambda s: similarity(s, d.text))
+    # Of wordings the line begins with alike (宛先, 宛先市区町村長), the longest is the label.
+    label = max(labels, key=lambda s: (similarity(s, d.text), len(s), s))
     if len(text) <= len(label) + 1 or SequenceMatcher(None, label, text).ratio() >= 0.8:
         return d
     x, y, w, h = d.box
@@ -473,7 +474,9 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         top = _under_top(label)
         own.append((start, top, x + w - start, y + h - top))
     # The next cell along the row: past the label cell's wall, or past two walls (a label boxed on its own).
-    nxt = cell_at(x + w + 1.5, cy, all_cells) or cell_at(x + w + NEXT_CELL_MM, cy, all_cells)
+    # A cell holding the label's own (the section round a row of boxes) is no next cell.
+    beyond = [b for b in all_cells if not (b[0] <= x and b[1] <= y and b[0] + b[2] >= x + w and b[1] + b[3] >= y + h)]
+    nxt = cell_at(x + w + 1.5, cy, beyond) or cell_at(x + w + NEXT_CELL_MM, cy, beyond)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
     rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)]
     if right >= 6.0:
@@ -488,7 +491,7 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         own.append((x, y, left, h))  # a unit after the value: 年分, 円
     if nxt is not None and nxt != cell:
         beside.append(_row_from(nxt, rest, most) if row else nxt)
-    under = cell_at(cx, y + h + 1.5, all_cells)
+    under = cell_at(cx, y + h + 1.5, beyond)
     if under is not None and under != cell:
         beside.append(_row_from(under, rest, most) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
@@ -791,7 +794,9 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
                if _norm(d.text) in UNITS or max((similarity(s, d.text) for s in every), default=0) >= 0.8]
     written = unprinted.copy()
     bigrams = printed_bigrams(form, exclude_layout=exclude_layout)
-    headings = [d for d in lines if is_printed(d.text, bigrams)]
+    # Printed era options (明 大 昭 平 令) are print in a date's cell: the one a circle marks is not told by reading
+    # them with the figures (a circle's stroke loses 令 of 平令 and 7年 reads as 平成7年).
+    headings = [d for d in lines if is_printed(d.text, bigrams) or _ERA_OPTIONS.fullmatch(_norm(d.text))]
     for d in [*printed, *found.values(), *headings]:
         x0, y0, x1, y1 = to_px(d.box)
         written[max(0, y0) : y1, max(0, x0) : x1] = False
@@ -895,6 +900,7 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
 # 元年 is year 1.
 _DATE_PARTS = re.compile(r"(明治|大正|昭和|平成|令和|[明大昭平令])?\s*(元|\d{1,3})\s*年\s*(\d{1,2})\s*[月H]\s*(\d{1,2})"
                          r"\s*(?:日|11|H|口|曰)?\s*$")
+_ERA_OPTIONS = re.compile(r"(?:明治|大正|昭和|平成|令和|[明大昭平令]){2,5}")
 _ERA_LEGEND = re.compile(r"([1-5])\s*[明大昭平令]")  # "1 明治 2 大正 … 5 令和": eras are written as numbers
 _BY_NUMBER = {1: "meiji", 2: "taisho", 3: "showa", 4: "heisei", 5: "reiwa"}
 
@@ -1096,6 +1102,11 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
         # No figure at all: the form's printed 年 月 日 (令和) in an empty date, no blurred template took away.
         r.value = None
         r.reasons = [*r.reasons, "数字なし: 印刷された年月日のみ"]
+    if fb is not None and fb.types.get(r.key) == "date" and r.normalized and isinstance(r.raw, str) \
+            and not _possible(r.key, r.value):
+        # An era read off the printed options beside the figures (令 of 明大昭平令 for 昭和63年): a birth date to
+        # come, or a date years ahead, is read again with the era guessed.
+        r.value, r.normalized = r.raw, False
     if fb is not None and r.key in fb.types and fb.types[r.key] == "date" and not r.normalized \
             and isinstance(r.value, str):
         guessed = guess_era(r.key, r.value, era_numbers=fb.era_numbers)
@@ -1120,6 +1131,18 @@ def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
     if FALLBACK_REASON not in r.reasons:
         r.reasons = [*r.reasons, FALLBACK_REASON]
     return r
+
+
+def _possible(key: str, value: object, today: date | None = None) -> bool:
+    """A date a field can hold: a birth date of someone at least 15, any other at most a year ahead."""
+    try:
+        d = date.fromisoformat(str(value))
+    except ValueError:
+        return True  # not a whole date: nothing to judge
+    today = today or date.today()
+    if "birth" in key:
+        return (d.year + 15, d.month, d.day) <= (today.year, today.month, today.day)
+    return d <= today + timedelta(days=366)
 
 
 def _checked_digits(kind: str | None, value: object) -> str | None:
