@@ -80,8 +80,8 @@ def test_the_bench_breakdown_counts_what_still_goes_to_review_by_field_and_reaso
     fields["payment_amount"] = _f("payment_amount", 4650000)  # below the gate's threshold, right as read
     fields["withholding_tax"] = _f("withholding_tax", 120000)
     fields["recipient_my_number"].review = True
-    page = PageResult("a.png", [1], "kyuyo_shiharai_hokokusho", "national", fields=fields,
-                      findings=[{"fields": ["withholding_tax"], "rule": "tax_table", "message": "", "severity": "error"}])
+    finding = {"fields": ["withholding_tax"], "rule": "tax_table", "message": "", "severity": "error"}
+    page = PageResult("a.png", [1], "kyuyo_shiharai_hokokusho", "national", fields=fields, findings=[finding])
     truth = {"a.png": {"form": "kyuyo_shiharai_hokokusho", "layout": "national",
                        "truth": {**{k: f.value for k, f in fields.items()}, "withholding_tax": 125000,
                                  "recipient_my_number": MY_NUMBER}}}
