@@ -125,3 +125,17 @@ def test_the_demo_master_matches_the_samples_family_and_their_sole_proprietor():
                                             fields={k: _f(k, v) for k, v in shimada.items()}))
     assert record["master"]["employer"]["by"] == "name_address"
     assert record["fields"]["payer_name"]["value"] == "山﨑整骨院" and not record["fields"]["payer_name"]["review"]
+
+
+def test_a_misread_employer_name_is_offered_as_the_one_on_whose_roll_the_recipient_is():
+    fields = _meisai(payer_number="555566667777", payer_name="過見整骨院", payer_address=SOLE.address,
+                     payer_phone=SOLE.phone)
+    index = _with(SOLE, roll=(RollEntry("00077777", "A001"),))
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, index, hmac_of=HMAC)
+    assert out.employer is not None and out.employer.by == "roll"
+    assert fields["payer_name"].review and out.candidates["payer_name"] == "渡邊整骨院"  # a person decides
+    assert not fields["payer_address"].review  # 所在地, phone and the roll agree
+    # Off the roll, or another address: no employer.
+    for idx, address in ((_with(SOLE), SOLE.address), (index, "東京都新宿区西新宿2丁目8番9号")):
+        other = _meisai(payer_number="555566667777", payer_name="過見整骨院", payer_address=address)
+        assert apply_master("kyuyo_shiharai_hokokusho", other, idx, hmac_of=HMAC).employer is None
