@@ -94,3 +94,48 @@ def test_the_bench_breakdown_counts_what_still_goes_to_review_by_field_and_reaso
     assert by_reason["below the gate's threshold"][0] >= 2
     # A field of the layout never extracted is counted, under its own reason.
     assert by_reason["not extracted (page not recognised)"][0] > 50
+
+
+def test_the_demo_master_matches_the_samples_family_and_their_sole_proprietor():
+    from pathlib import Path
+
+    from yomitori.extract import PageResult
+    from yomitori.masters.gate import with_master
+
+    folder = Path(__file__).parents[1] / "examples" / "masters"
+    # samples/meisai-print.jpg as read: 宮本 祐介 lived elsewhere on 1 January, his spouse and children in the city.
+    family = {"tax_year": 2024, "recipient_name": "宮本 祐介", "recipient_name_kana": "ミヤモト ユウスケ",
+              "recipient_address": "福岡県糟屋郡新宮町緑ケ浜3丁目19-5", "spouse_name": "宮本 和子",
+              "spouse_name_kana": "ミヤモト カズコ", "spouse_my_number": "996729918405",
+              "under16_1_name": "宮本 陽向", "under16_1_name_kana": "ミヤモト ヒナタ",
+              "under16_1_my_number": "802078698461", "under16_2_name": "宮本 奏太",
+              "under16_2_name_kana": "ミヤモト カナタ", "under16_2_my_number": "731842508759"}
+    record = with_master(folder)(PageResult("meisai-print.jpg", [1], "kyuyo_shiharai_hokokusho", "national",
+                                            fields={k: _f(k, v) for k, v in family.items()}))
+    assert record["master"]["misdirected"]
+    assert {slot: m["resident_id"] for slot, m in record["master"]["family"].items()} == {
+        "spouse": "R0000004", "under16_1": "R0000005", "under16_2": "R0000006"}
+    assert not record["fields"]["spouse_name"]["review"] and not record["fields"]["under16_2_name"]["review"]
+    # samples/bundle-soukatsu-meisai.pdf page 2: 嶋田 純子's employer, a 個人事業主 with no 法人番号 nor 指定番号.
+    shimada = {"tax_year": 2024, "recipient_name": "島田 純子", "recipient_name_kana": "シマダ ジュンコ",
+               "birth_date": "1992-07-10", "recipient_address": "京都府木津川市梅美台1丁目13番13号",
+               "recipient_my_number": "552774459890", "payer_number": "399849771531", "payer_name": "山崎整骨院",
+               "payer_address": "京都府京都市西京区上桂前田町53番地22", "payer_phone": "075-849-3488"}
+    record = with_master(folder)(PageResult("bundle.pdf", [2], "kyuyo_shiharai_hokokusho", "national",
+                                            fields={k: _f(k, v) for k, v in shimada.items()}))
+    assert record["master"]["employer"]["by"] == "name_address"
+    assert record["fields"]["payer_name"]["value"] == "山﨑整骨院" and not record["fields"]["payer_name"]["review"]
+
+
+def test_a_misread_employer_name_is_offered_as_the_one_on_whose_roll_the_recipient_is():
+    fields = _meisai(payer_number="555566667777", payer_name="過見整骨院", payer_address=SOLE.address,
+                     payer_phone=SOLE.phone)
+    index = _with(SOLE, roll=(RollEntry("00077777", "A001"),))
+    out = apply_master("kyuyo_shiharai_hokokusho", fields, index, hmac_of=HMAC)
+    assert out.employer is not None and out.employer.by == "roll"
+    assert fields["payer_name"].review and out.candidates["payer_name"] == "渡邊整骨院"  # a person decides
+    assert not fields["payer_address"].review  # 所在地, phone and the roll agree
+    # Off the roll, or another address: no employer.
+    for idx, address in ((_with(SOLE), SOLE.address), (index, "東京都新宿区西新宿2丁目8番9号")):
+        other = _meisai(payer_number="555566667777", payer_name="過見整骨院", payer_address=address)
+        assert apply_master("kyuyo_shiharai_hokokusho", other, idx, hmac_of=HMAC).employer is None

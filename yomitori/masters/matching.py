@@ -96,7 +96,7 @@ class PersonMatch:
 @dataclass
 class EmployerMatch:
     employer: Employer
-    by: str  # "designated_number" | "corporate_number" | "name_address"
+    by: str  # "designated_number" | "corporate_number" | "name_address" | "roll"
     evidence: dict[str, str] = field(default_factory=dict)
 
     def others_agreeing(self, item: str) -> int:
@@ -165,8 +165,9 @@ class MasterIndex:
 
     def match_employer(self, read: Mapping[str, Any], resident_id: str | None = None) -> EmployerMatch | None:
         """The employer named by the read 指定番号, else 法人番号, else by name and 所在地 both agreeing (one such
-        employer only: two of one name at one address are for a person to tell apart), with each item's evidence
-        (EMPLOYER_ITEMS); `roll` is `equal` when `resident_id` (the matched person) is on its 特別徴収 roll."""
+        employer only: two of one name at one address are for a person to tell apart), else the one on whose
+        特別徴収 roll `resident_id` (the matched person) is and whose 所在地 agrees; with each item's evidence
+        (EMPLOYER_ITEMS), `roll` `equal` when `resident_id` is on its roll."""
         e, by = None, ""
         if read.get("designated_number") in self.by_designated:
             e, by = self.by_designated[read["designated_number"]], "designated_number"
@@ -177,6 +178,12 @@ class MasterIndex:
                     if agrees(compare("address", read["address"], c.address))]
             if len(same) == 1:
                 e, by = same[0], "name_address"
+        if e is None and resident_id and read.get("address"):
+            # The matched person's employer by the roll, its 所在地 as read: a misread name is then offered as theirs.
+            on_roll = [c for c in self.employers if resident_id in self.roll.get(c.designated_number, ())
+                       and agrees(compare("address", read["address"], c.address))]
+            if len(on_roll) == 1:
+                e, by = on_roll[0], "roll"
         if e is None:
             return None
         evidence = {item: compare(item, read.get(item), getattr(e, item)) for item in EMPLOYER_ITEMS}
