@@ -81,7 +81,9 @@ def _read(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> PageRea
     x0, y0, x1, y1 = to_px(frame)
     cv2.rectangle(ruled.view(np.uint8), (x0, y0), (x1, y1), 1, 3)
     clean = np.where(ruled, 255, page).astype(np.uint8)
-    boxes = [b for b in detect_lines(clean) if b.h >= MIN_LINE_MM * PX_PER_MM]
+    # The detector runs on as many threads as the recognizer: a worker that shares the cores with others uses one.
+    threads = getattr(engine, "threads", None)
+    boxes = [b for b in detect_lines(clean, threads=threads) if b.h >= MIN_LINE_MM * PX_PER_MM]
     all_cells = cells(ruled)
     heads = cell_heads(clean, ruled, all_cells, boxes)
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).

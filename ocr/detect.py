@@ -38,15 +38,16 @@ def _session(threads: int = 0):
     return ort.InferenceSession(str(verified_path(DETECTOR)), opts, providers=["CPUExecutionProvider"])
 
 
-def detect_lines(gray: np.ndarray, *, long_side: int = 1600) -> list[TextBox]:
-    """Boxes of the text lines on a grayscale page, top to bottom."""
+def detect_lines(gray: np.ndarray, *, long_side: int = 1600, threads: int | None = None) -> list[TextBox]:
+    """Boxes of the text lines on a grayscale page, top to bottom. `threads`: onnxruntime's intra-op threads, as
+    the recognizer beside it has them (one per worker process when several share the cores; None = all cores)."""
     h, w = gray.shape[:2]
     scale = min(1.0, long_side / max(h, w))
     rh, rw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
     img = cv2.resize(gray, (rw, rh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     mean, std = np.array([0.485, 0.456, 0.406], np.float32), np.array([0.229, 0.224, 0.225], np.float32)
     x = ((img[None, :, :, None] - mean) / std).transpose(0, 3, 1, 2).astype(np.float32)
-    sess = _session()
+    sess = _session(threads or 0)
     prob = sess.run(None, {sess.get_inputs()[0].name: x})[0][0, 0]
     mask = (prob > THRESHOLD).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)

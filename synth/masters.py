@@ -81,13 +81,18 @@ def to_csv(rows: list[dict[str, str]], columns: Sequence[str]) -> bytes:
 
 # The people and employers of the bundled samples (samples/*: generated, no real person), as the demo city keeps
 # them: 嶋田 in the city's characters where the 明細書 prints 島田, 岩﨑 賢治 under 支援措置, 宮本 祐介 missing
-# (he lived elsewhere on 1 January: 送付先誤り), and 株式会社大和ソリューションズ spelt right.
+# (he lived elsewhere on 1 January: 送付先誤り) while the spouse and two children his 明細書 lists live in the city
+# (matched by their 個人番号), 株式会社大和ソリューションズ spelt right, and 嶋田 純子's employer, a 個人事業主 that
+# prints no 法人番号 nor 指定番号, matched by name and 所在地 and kept in the city's characters (山﨑整骨院).
 DEMO_RESIDENTS = (
     ("R0000001", "嶋田 純子", "シマダ ジュンコ", "1992-07-10", "京都府木津川市梅美台1丁目13番13号", "552774459890",
      ""),
     ("R0000002", "岩田 杏", "イワタ アン", "1956-10-10", "新潟県阿賀野市向中ノ通1429番地17", "736737623722", ""),
     ("R0000003", "岩﨑 賢治", "イワサキ ケンジ", "2004-02-22", "愛知県名古屋市千種区仲田1丁目12-12", "542406241200",
      "1"),
+    ("R0000004", "宮本 和子", "ミヤモト カズコ", "1987-05-14", "京都府木津川市州見台3丁目2番7号", "996729918405", ""),
+    ("R0000005", "宮本 陽向", "ミヤモト ヒナタ", "2015-08-03", "京都府木津川市州見台3丁目2番7号", "802078698461", ""),
+    ("R0000006", "宮本 奏太", "ミヤモト カナタ", "2018-11-21", "京都府木津川市州見台3丁目2番7号", "731842508759", ""),
 )
 DEMO_EMPLOYERS = (
     ("45851999", "6350898693952", "株式会社太陽システム", "長崎県長崎市小菅町38番地", "095-949-5476"),
@@ -95,8 +100,9 @@ DEMO_EMPLOYERS = (
     ("42778957", "1957672701624", "サンライズエンジニアリング株式会社", "愛知県春日井市篠木町1-19-7 センタービル5階",
      "0566-26-5632"),
     ("10000001", "5688172636260", "ライフ商会株式会社", "東京都世田谷区玉川2丁目3番6号 住友ビル10階", "03-8424-5489"),
+    ("10000002", "", "山﨑整骨院", "京都府京都市西京区上桂前田町53番地22", "075-849-3488"),
 )
-DEMO_ROLL = (("53830470", "R0000002"), ("42778957", "R0000003"))
+DEMO_ROLL = (("53830470", "R0000002"), ("42778957", "R0000003"), ("10000002", "R0000001"))
 
 
 def demo_masters(others: int = 20, seed: int = 1) -> dict[str, bytes]:

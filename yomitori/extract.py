@@ -31,6 +31,7 @@ from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
 from yomitori.ocr.lexicon import plausibility
 from yomitori.ocr.name_variants import prefer_printed_variants
 from yomitori.ocr.preprocess import to_working
+from yomitori.ocr.rule_strokes import only_rule_strokes
 
 
 @dataclass
@@ -144,11 +145,17 @@ def read_planned(pending: dict[str, Pending], engine: RecognitionEngine,
 
 def recognize_lines(lines: Sequence[Line], engine: RecognitionEngine,
                     second: RecognitionEngine | None) -> tuple[list[Reading], list[Reading] | None]:
-    """Every line read by the first reader and, when there is one, by the second (None without it)."""
-    images, charsets = [ln.image for ln in lines], [ln.charset for ln in lines]
-    readings = list(engine.recognize(images, charsets)) if lines else []
-    seconds = list(second.recognize(images, charsets)) if lines and second is not None else None
-    return readings, seconds
+    """Every line read by the first reader and, when there is one, by the second (None without it). A line that
+    holds only a rule's strokes (a dashed guide line in a value area) is not read: it reads as nothing."""
+    ruled = [only_rule_strokes(ln.image) for ln in lines]
+    todo = [i for i, r in enumerate(ruled) if not r]
+    images, charsets = [lines[i].image for i in todo], [lines[i].charset for i in todo]
+
+    def read(reader: RecognitionEngine) -> list[Reading]:
+        got = iter(reader.recognize(images, charsets) if todo else [])
+        return [Reading("", 0.0) if r else next(got) for r in ruled]
+
+    return read(engine), read(second) if lines and second is not None else None
 
 
 def read_fields(pending: dict[str, Pending], readings: Sequence[Reading],

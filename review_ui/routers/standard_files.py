@@ -22,7 +22,10 @@ router = APIRouter(include_in_schema=False)
 
 def batch_page_context(state: AppState, repo: TenantRepo, user: User, batch_id: int,
                        docs: list[Document]) -> dict[str, Any]:
-    """The shipped profiles of the forms in the batch, how many documents each would write, which it refuses."""
+    """The shipped profiles of the forms in the batch, how many documents each would write, which it refuses, and
+    how many it holds back (支援措置, for this user's role: not counted as written)."""
+    from yomitori.masters.pipeline import support_measure_documents
+
     forms = {d.form for d in docs}
     if not can_unmask(state, user):
         return {"exports": [], "export_forbidden": bool(forms)}
@@ -32,8 +35,11 @@ def batch_page_context(state: AppState, repo: TenantRepo, user: User, batch_id: 
         if p.form not in forms:
             continue
         ready = exportable(repo, batch_id, p.form)
-        dry = write_file(p, export_items(ready))  # what the download would refuse, named before it is asked for
-        out.append({"name": p.name, "title": p.title or p.name, "count": len(dry.written),
+        held = set() if user.role.value in state.settings.support_measure_roles else \
+            support_measure_documents(repo, ready)
+        # what the download would write and refuse, named before it is asked for
+        dry = write_file(p, export_items([d for d in ready if d.id not in held]))
+        out.append({"name": p.name, "title": p.title or p.name, "count": len(dry.written), "held": len(held),
                     "refused": [(ref, str(e)) for ref, e in dry.refused]})
     return {"exports": out, "export_forbidden": False}
 
@@ -70,10 +76,11 @@ def download(state: State, repo: Repo, user: BatchViewer, batch_id: int, profile
 
 
 @router.get("/batches/{batch_id}/reports/{kind}.{fmt}")
-def report(repo: Repo, user: BatchViewer, batch_id: int, kind: str, fmt: str) -> Response:
+def report(state: State, repo: Repo, user: BatchViewer, batch_id: int, kind: str, fmt: str) -> Response:
     if kind not in ("kakunin", "idou") or fmt not in ("pdf", "csv"):
         raise NotFound()
-    r = reports.build(repo, batch_id, kind, user.username)
+    r = reports.build(repo, batch_id, kind, user.username, role=user.role.value,
+                      support_measure_roles=state.settings.support_measure_roles, via="web")
     data = reports.to_pdf(r) if fmt == "pdf" else reports.to_csv(r)
     media = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
     return Response(data, media_type=media, headers={

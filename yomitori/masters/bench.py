@@ -3,8 +3,9 @@
 The master (synth/masters.py, no real person) covers the pages' recipients and their families but leaves about 5 %
 out (they lived elsewhere on 1 January) and adds other people, homonyms among them. Prints the straight-through
 rate of the printed 明細書 fields and the wrong values among them, both ways; whether every variant-kanji name the
-master holds came back in the master's characters (the recipients', and apart the spouses' and dependents'); and
-whether every recipient left out is on the 送付先誤り list.
+master holds came back in the master's characters (the recipients', and apart the spouses' and dependents'), split
+into those straight through and those sent to review with the master's name; whether every recipient left out is
+on the 送付先誤り list; and what still goes to review with the master, by field and by reason (`breakdown.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from yomitori.bench import TUNING_SEEDS, score
 from yomitori.extract import ExtractionPool, PageResult
+from yomitori.masters.breakdown import review_breakdown
 from yomitori.masters.gate import apply_master
 from yomitori.masters.keys import my_number_hmac
 from yomitori.masters.matching import MasterIndex
@@ -67,8 +69,9 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
     position = {str(t["source"]): i for i, t in enumerate(truth_rows)}
     with_master: list[PageResult] = []
     misdirected: set[int] = set()
-    variants: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "not": []}
-    family: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "not": []}  # spouse and dependents
+    variants: dict[str, Any] = {"in_master": 0, "in_masters_characters": 0, "straight_through": 0,
+                                "to_review_with_masters_name": 0, "offered_as_candidate": 0, "not": []}
+    family: dict[str, Any] = copy.deepcopy(variants)  # spouse and dependents
     absent_missed: list[dict[str, Any]] = []
     for r in results:
         m = copy.deepcopy(r)
@@ -90,8 +93,9 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
             got = m.fields.get(fkey)
             right = got is not None and got.value == name
             count["in_masters_characters"] += right
+            count["straight_through" if right and not got.review else "to_review_with_masters_name"] += right
             offered = not right and outcome.candidates.get(fkey) == name  # read too poorly to match
-            count["offered_as_candidate"] = count.get("offered_as_candidate", 0) + offered
+            count["offered_as_candidate"] += offered
             if not right:
                 count["not"].append({"source": Path(r.source).name, "field": fkey, "master": name,
                                      "got": got.value if got else None,
@@ -101,6 +105,7 @@ def run_bench_masters(*, pages: int, seed: int | None, workers: int, out: Path, 
     for label, rs in (("without_master", results), ("with_master", with_master)):
         gate = score(rs, truths).gate[f"{FORM}/print"].rates()
         report[label] = gate
+    report["with_master_review"] = review_breakdown(with_master, truths)
     report["variant_names"] = variants
     report["family_variant_names"] = family
     report["absent_recipients"] = {"absent": len(left_out), "on_misdirected_list": len(left_out & misdirected),
@@ -125,13 +130,21 @@ def _print(r: dict[str, Any], console: Console) -> None:
         table.add_row(label.replace("_", " "), _pct(g["straight_through"]), _pct(g["residual_error"], 3),
                       str(g["straight_wrong"]), str(g["fields"]))
     console.print(table)
-    v, a = r["variant_names"], r["absent_recipients"]
-    console.print(f"variant-kanji names in the master returned in its characters: {v['in_masters_characters']} of "
-                  f"{v['in_master']}; the rest read too poorly to be that name, sent to review with the master's "
-                  f"name as Alt+1: {v.get('offered_as_candidate', 0)}")
-    f = r["family_variant_names"]
-    console.print(f"spouses' and dependents' variant-kanji names in the master returned in its characters: "
-                  f"{f['in_masters_characters']} of {f['in_master']}")
+    v, f, a = r["variant_names"], r["family_variant_names"], r["absent_recipients"]
+    for who, c in (("recipients'", v), ("spouses' and dependents'", f)):
+        console.print(f"{who} variant-kanji names in the master returned in its characters: "
+                      f"{c['in_masters_characters']} of {c['in_master']} (straight through {c['straight_through']}, "
+                      f"to review with the master's name {c['to_review_with_masters_name']}); the rest read too "
+                      f"poorly to be that name, sent to review with the master's name as Alt+1: "
+                      f"{c['offered_as_candidate']}")
     console.print(f"recipients absent from the master on the 送付先誤り list: {a['on_misdirected_list']} of "
                   f"{a['absent']} (present recipients listed too: {a['present_but_listed']})")
+    b = r["with_master_review"]
+    for title, rows in (("field", b["by_field"]), ("reason", b["by_reason"])):
+        t = Table(title=f"still to review with the master, by {title}")
+        for col in (title, "in review", "right as read"):
+            t.add_column(col, justify="left" if col == title else "right")
+        for name, n, right in rows:
+            t.add_row(str(name), str(n), str(right))
+        console.print(t)
     console.print(f"speed: {r['pages_per_second']:.2f} pages/s")

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from yomitori.masters.matching import PERSON_ITEMS, EmployerMatch, MasterIndex, PersonMatch, agrees, edits, fold
+from yomitori.masters.matching import (
+    PERSON_ITEMS,
+    EmployerMatch,
+    MasterIndex,
+    PersonMatch,
+    agrees,
+    compare,
+    edits,
+    fold,
+)
 from yomitori.validation.findings import ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
@@ -125,7 +134,7 @@ def apply_master(form: str, fields: MutableMapping[str, FieldResult], index: Mas
         read = {item: value(key) for item, key in keys.items()}
         if not (isinstance(read.get("corporate_number"), str) and len(read["corporate_number"]) == 13):
             read["corporate_number"] = None  # a 12-digit payer number is a person's 個人番号, never matched
-        out.employer = index.match_employer(read)
+        out.employer = index.match_employer(read, out.person.resident.resident_id if out.person else None)
         if out.employer is not None:
             _decide(fields, keys, out.employer, out, named)
         designated = read.get("designated_number")
@@ -187,6 +196,18 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
                     f.second, f.value, f.agreement = f.value, theirs, False
             if may_pass:
                 _pass(f, out, "台帳と一致" if evidence == "equal" else "台帳の文字に合わせました（異体字）")
+        elif evidence == "differs" and mine and _second_is(item, f, mine) and (
+                not isinstance(match, PersonMatch) or match.strong_without(item, items)):
+            # The readers disagree and the second read the master's value: two sources of three agree (the
+            # first reader, that disagreed, doubted). The value is the master's; the first reading stays as second.
+            match.evidence[item] = "second"
+            f.second, f.value = f.value, _spaced_as(mine, f.value) if item != "address" else mine
+            if may_pass:
+                _pass(f, out, "台帳の値と一致（二つ目の読取）")
+            else:
+                out.candidates[key] = mine
+                f.review = True
+                f.reasons.append(f"台帳の値と一部異なります。台帳の文字にしました（読取: {f.second}）")
         elif evidence == "differs" and mine and (near := _near(item, f, mine, match, pol, items)):
             # A letter or so off (`near`), or only some of its letters read (`partial`: a fax lost the rest), the
             # name of the person every other item (or the 個人番号) says this is: theirs, misread. The value is the
@@ -218,6 +239,12 @@ def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMat
     if any(edits(r, mine) <= pol.near_edits for r in read):
         return "near"
     return "partial" if any(_within(fold(r), fold(mine)) for r in read) else None
+
+
+def _second_is(item: str, f: FieldResult, mine: Any) -> bool:
+    """Whether the second reader, disagreeing with the first, read the master's value (a text item only)."""
+    return (item in ("name", "name_kana", "address") and f.agreement is False and isinstance(f.second, str)
+            and agrees(compare(item, f.second, mine)))
 
 
 def _within(part: str, whole: str) -> bool:

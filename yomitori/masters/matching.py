@@ -2,8 +2,10 @@
 
 A person is found by the 個人番号's keyed hash, else by name, カナ, 生年月日 and 住所 scored together; names and
 addresses are compared with variant letters folded (髙/高, 﨑/崎, 邊/辺 …: the table of `ocr.japanese`) and spaces,
-dashes and width ignored. An employer is found by 指定番号 or 法人番号. Each item's evidence is `equal` (as
-written), `folded` (equal once variant letters are folded: the master's characters are the person's), `differs`
+dashes and width ignored. An employer is found by 指定番号 or 法人番号, else by its name and 所在地
+together (a 個人事業主 prints its owner's 個人番号, no 法人番号, and often no 指定番号); when the matched person is on
+the employer's 特別徴収 roll, that is one more agreeing item (`roll`). Each item's evidence is `equal` (as written),
+`folded` (equal once variant letters are folded: the master's characters are the person's), `differs`
 or `absent` (nothing read, or nothing in the master); the gate marks a name `near` when it differs from a strongly
 matched person's by a letter or so (`edits`), and that is no agreement.
 """
@@ -94,7 +96,7 @@ class PersonMatch:
 @dataclass
 class EmployerMatch:
     employer: Employer
-    by: str  # "designated_number" | "corporate_number"
+    by: str  # "designated_number" | "corporate_number" | "name_address" | "roll"
     evidence: dict[str, str] = field(default_factory=dict)
 
     def others_agreeing(self, item: str) -> int:
@@ -122,6 +124,10 @@ class MasterIndex:
                     self._by_key[(item, fold(value))].append(r)
         self.by_designated = {e.designated_number: e for e in self.employers}
         self.by_corporate = {e.corporate_number: e for e in self.employers if e.corporate_number}
+        self._employers_by_name: dict[str, list[Employer]] = defaultdict(list)
+        for e in self.employers:
+            if e.name and e.address:
+                self._employers_by_name[fold(e.name)].append(e)
         self.roll: dict[str, set[str]] = defaultdict(set)
         for entry in roll:
             self.roll[entry.designated_number].add(entry.resident_id)
@@ -157,14 +163,30 @@ class MasterIndex:
     def _evidence(read: Mapping[str, Any], r: Resident) -> dict[str, str]:
         return {item: compare(item, read.get(item), getattr(r, item)) for item in PERSON_ITEMS}
 
-    def match_employer(self, read: Mapping[str, Any]) -> EmployerMatch | None:
-        """The employer named by the read 指定番号, else 法人番号 (EMPLOYER_ITEMS), with each item's evidence."""
+    def match_employer(self, read: Mapping[str, Any], resident_id: str | None = None) -> EmployerMatch | None:
+        """The employer named by the read 指定番号, else 法人番号, else by name and 所在地 both agreeing (one such
+        employer only: two of one name at one address are for a person to tell apart), else the one on whose
+        特別徴収 roll `resident_id` (the matched person) is and whose 所在地 agrees; with each item's evidence
+        (EMPLOYER_ITEMS), `roll` `equal` when `resident_id` is on its roll."""
         e, by = None, ""
         if read.get("designated_number") in self.by_designated:
             e, by = self.by_designated[read["designated_number"]], "designated_number"
         elif read.get("corporate_number") in self.by_corporate:
             e, by = self.by_corporate[read["corporate_number"]], "corporate_number"
+        elif read.get("name") and read.get("address"):
+            same = [c for c in self._employers_by_name.get(fold(read["name"]), ())
+                    if agrees(compare("address", read["address"], c.address))]
+            if len(same) == 1:
+                e, by = same[0], "name_address"
+        if e is None and resident_id and read.get("address"):
+            # The matched person's employer by the roll, its 所在地 as read: a misread name is then offered as theirs.
+            on_roll = [c for c in self.employers if resident_id in self.roll.get(c.designated_number, ())
+                       and agrees(compare("address", read["address"], c.address))]
+            if len(on_roll) == 1:
+                e, by = on_roll[0], "roll"
         if e is None:
             return None
-        return EmployerMatch(e, by, {item: compare(item, read.get(item), getattr(e, item))
-                                     for item in EMPLOYER_ITEMS})
+        evidence = {item: compare(item, read.get(item), getattr(e, item)) for item in EMPLOYER_ITEMS}
+        if resident_id and resident_id in self.roll.get(e.designated_number, ()):
+            evidence["roll"] = "equal"
+        return EmployerMatch(e, by, evidence)

@@ -145,21 +145,28 @@ def under_support_measure(repo: TenantRepo, doc_id: int) -> bool:
 SUPPORT_MEASURE_WITHHELD = "支援措置対象者の書類のため出力しません（出力できる役割: YOMITORI_SUPPORT_MEASURE_ROLES）"
 
 
-def guard_export(repo: TenantRepo, docs: list[Document], *, actor: str, role: str | None,
-                 allowed: Iterable[str], via: str) -> tuple[list[Document], list[Document]]:
-    """(written, withheld): an export writes a 支援措置 person's document only for a role in `allowed` (the review
-    UI's `support_measure_roles`); no role (an OS user) is none of them. Each such document is audited, written
-    (`support_measure.view`) or withheld (`support_measure.refused`), with the export as the view."""
+def support_measure_documents(repo: TenantRepo, docs: list[Document]) -> set[int]:
+    """The ids of those documents that are about a person under 支援措置 (no audit: nothing is shown)."""
     ids = [d.id for d in docs]
     matched = set(repo.session.scalars(sa.select(DocumentMaster.document_id)
                                        .where(DocumentMaster.document_id.in_(ids)))) if ids else set()
+    return {i for i in ids if i in matched and under_support_measure(repo, i)}
+
+
+def guard_export(repo: TenantRepo, docs: list[Document], *, actor: str, role: str | None,
+                 allowed: Iterable[str], via: str, view: str | None = None) -> tuple[list[Document], list[Document]]:
+    """(written, withheld): an export writes a 支援措置 person's document only for a role in `allowed` (the review
+    UI's `support_measure_roles`); no role (an OS user) is none of them. Each such document is audited, written
+    (`support_measure.view`) or withheld (`support_measure.refused`), with the export (or `view`: a report) as
+    the view."""
+    flagged = support_measure_documents(repo, docs)
     ok = role is not None and role in set(allowed)
     written, withheld = [], []
     for d in docs:
-        if d.id not in matched or not under_support_measure(repo, d.id):
+        if d.id not in flagged:
             written.append(d)
             continue
-        repo.audit(actor, "support_measure.view" if ok else "support_measure.refused", d, view=f"export:{via}",
+        repo.audit(actor, "support_measure.view" if ok else "support_measure.refused", d, view=view or f"export:{via}",
                    role=role or "")
         (written if ok else withheld).append(d)
     return written, withheld

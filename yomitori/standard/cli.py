@@ -81,6 +81,9 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", help="pdf to print, csv to sort")] = ReportFormat.pdf,
     out: Annotated[Path, typer.Option("--out", "-o", help="file to write")] = Path("report.pdf"),
     tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="tenant (municipality) code")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="acting user: a role in YOMITORI_SUPPORT_MEASURE_ROLES "
+                                             "sees 支援措置 persons' rows in full")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """A batch's 入力確認票 or 異動者リスト (個人番号 masked), audited."""
     import getpass
@@ -90,7 +93,19 @@ def report(
 
     rt = Runtime.from_settings()
     tenant = tenant or rt.settings.tenant
+    actor, role = f"cli:{getpass.getuser()}", None
+    if user:
+        from yomitori.review_ui.auth import login
+        from yomitori.review_ui.settings import UISettings
+
+        result = login(rt.store, UISettings(), tenant, user, read_password(password_stdin))
+        if result.user is None:
+            raise YomitoriError(f"no list written: {result.message}")
+        actor, role = result.user.username, result.user.role.value
     with rt.store.tenant(tenant) as repo:
-        r = reports.build(repo, batch_id, kind.value, getpass.getuser())
+        r = reports.build(repo, batch_id, kind.value, actor, role=role)
     out.write_bytes(reports.to_pdf(r) if fmt == ReportFormat.pdf else reports.to_csv(r))
     err.print(f"{r.title}: {len(r.rows)} row(s) → {out}")
+    if r.hidden:
+        err.print(f"[yellow]{r.hidden} document(s) of persons under 支援措置 listed by number only: a user whose role "
+                  "is in YOMITORI_SUPPORT_MEASURE_ROLES (--user NAME --password-stdin) sees them[/yellow]")

@@ -1,5 +1,7 @@
 """Reconciliation lists of a batch, as PDF (to print and sign) and CSV: the 入力確認票 (what was keyed or
-exported, by whom and when) and the 異動者リスト (who left, joined or moved). 個人番号 are always masked."""
+exported, by whom and when) and the 異動者リスト (who left, joined or moved). 個人番号 are always masked. A 支援措置
+person's document is listed by its number and status only, unless the reader's role may open it (the guard exports
+have, `yomitori.masters.pipeline.guard_export`, audited the same way)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ METHODS = {"continue_special": "特別徴収継続", "lump_sum": "一括徴収",
 # A print font of the ones run.sh installs (fonts-ipafont-gothic): TrueType, which reportlab embeds as is.
 FONT_PATHS = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/fonts/truetype/ipafont/ipag.ttf")
 JST = datetime.now().astimezone().tzinfo  # the office's local time, as people read a printout
+HIDDEN = "支援措置対象者（表示できません）"
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Report:
     printed_at: str
     widths: list[float] | None = None  # column widths in mm (None: reportlab's own)
     numeric: tuple[int, ...] = ()  # columns right-aligned
+    hidden: int = 0  # 支援措置 documents listed by number only (the reader's role may not open them)
 
 
 def _when(t: datetime | None) -> str:
@@ -51,8 +55,9 @@ def _money(v: Any) -> str:
     return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else ""
 
 
-def kakunin_hyo(repo: TenantRepo, batch_id: int, actor: str) -> Report:
-    """入力確認票: every 明細書 of the batch, how it was settled, when it was keyed or exported and by whom."""
+def kakunin_hyo(repo: TenantRepo, batch_id: int, actor: str, hidden: frozenset[int] = frozenset()) -> Report:
+    """入力確認票: every 明細書 of the batch, how it was settled, when it was keyed or exported and by whom; of the
+    documents in `hidden` (支援措置, for a role not allowed) only the number, receipt and status."""
     batch = repo.get(Batch, batch_id)
     docs = [d for d in repo.documents(batch_id) if d.form == HOKOKUSHO]
     ids = [d.id for d in docs]
@@ -71,13 +76,18 @@ def kakunin_hyo(repo: TenantRepo, batch_id: int, actor: str) -> Report:
         r = receipts.get(d.id)
         run = runs.get(r.run_id) if r else None
         keyed = f"{_when(r.finished_at or r.updated_at)} {run.started_by if run else r.bot}" if r else ""
+        if d.id in hidden:
+            rows.append([str(d.id), HIDDEN, "", "", "", "電子" if d.layout == "315" else "紙",
+                         STATUS.get(d.status.value, d.status.value), "", ""])
+            continue
         total += v.get("payment_amount") or 0
         rows.append([str(d.id), str(v.get("recipient_name") or ""), mask_number(v.get("recipient_my_number") or ""),
                      _money(v.get("payment_amount")), _money(v.get("withholding_tax")),
                      "電子" if d.layout == "315" else "紙", STATUS.get(d.status.value, d.status.value),
                      "、".join(sorted(reviewers.get(d.id, ()))) or "—", keyed])
+    withheld = len(hidden & set(ids))
     notes = [f"明細書 {len(docs)} 件・入力済 {sum(1 for d in docs if d.status.value == 'keyed')} 件・"
-             f"支払金額合計 {total:,} 円"]
+             f"支払金額合計 {total:,} 円" + (f"（支援措置対象者 {withheld} 件を除く）" if withheld else "")]
     notes += [f"出力 {_when(e.at)} {e.actor}：{e.detail.get('profile')} 形式 {e.detail.get('records')} 件"
               f"（出力できず {e.detail.get('refused', 0)} 件）" for e in exports]
     return Report("入力確認票", f"バッチ {batch.id} {batch.name}",
@@ -86,19 +96,22 @@ def kakunin_hyo(repo: TenantRepo, batch_id: int, actor: str) -> Report:
                   rows, notes, actor, _when(datetime.now(UTC)), [14, 36, 38, 26, 26, 12, 18, 36, 67], (3, 4))
 
 
-def idousha_list(repo: TenantRepo, batch_id: int, actor: str) -> Report:
-    """異動者リスト: each 異動届出書, and each 明細書 that says its person joined or left during the year."""
+def idousha_list(repo: TenantRepo, batch_id: int, actor: str, hidden: frozenset[int] = frozenset()) -> Report:
+    """異動者リスト: each 異動届出書, and each 明細書 that says its person joined or left during the year; of the
+    documents in `hidden` (支援措置, for a role not allowed) only the number and kind: a new employer says where."""
     batch = repo.get(Batch, batch_id)
     rows = []
     for d in repo.documents(batch_id):
         v = {f.key: f.value for f in d.fields}
-        if d.form == IDOU:
+        if d.id in hidden:
+            rows.append([str(d.id), "異動届" if d.form == IDOU else "明細書", HIDDEN, *[""] * 7])
+        elif d.form == IDOU:
             rows.append([str(d.id), "異動届", str(v.get("employee_name") or ""),
                          mask_number(v.get("employee_my_number") or ""), str(v.get("change_date") or ""),
                          REASONS.get(str(v.get("change_reason")), str(v.get("change_reason") or "")),
                          str(v.get("payer_name") or ""), str(v.get("new_employer_name") or ""),
                          _money(v.get("uncollected_tax")), METHODS.get(str(v.get("collection_method")), "")])
-        elif d.form == HOKOKUSHO and (v.get("retired_midyear") or v.get("joined_midyear")):
+        elif d.form == HOKOKUSHO and _moved(d):
             what = "退職" if v.get("retired_midyear") else "就職"
             rows.append([str(d.id), f"明細書（中途{what}）", str(v.get("recipient_name") or ""),
                          mask_number(v.get("recipient_my_number") or ""), str(v.get("employment_change_date") or ""),
@@ -175,7 +188,27 @@ def to_pdf(report: Report) -> bytes:
     return buf.getvalue()
 
 
-def build(repo: TenantRepo, batch_id: int, kind: str, actor: str) -> Report:
-    report = {"kakunin": kakunin_hyo, "idou": idousha_list}[kind](repo, batch_id, actor)
-    repo.audit(actor, "batch.report", repo.get(Batch, batch_id), kind=kind, rows=len(report.rows))
+def _moved(d: Any) -> bool:
+    """A 明細書 that says its person joined or left during the year (listed in the 異動者リスト)."""
+    return any(f.key in ("retired_midyear", "joined_midyear") and f.value for f in d.fields)
+
+
+def build(repo: TenantRepo, batch_id: int, kind: str, actor: str, *, role: str | None = None,
+          support_measure_roles: list[str] | None = None, via: str = "cli") -> Report:
+    """The list `kind` (kakunin | idou) for `actor` of `role`: a 支援措置 person's document shown in full only for a
+    role in `support_measure_roles` (default the review UI's setting; no role, an OS user, is none of them), each
+    such document audited as viewed or refused, with the list as the view."""
+    from yomitori.masters.pipeline import guard_export
+    from yomitori.review_ui.settings import UISettings
+
+    allowed = UISettings().support_measure_roles if support_measure_roles is None else support_measure_roles
+    listed = [d for d in repo.documents(batch_id) if d.form == HOKOKUSHO] if kind == "kakunin" else [
+        d for d in repo.documents(batch_id) if d.form == IDOU or (d.form == HOKOKUSHO and _moved(d))]
+    _, withheld = guard_export(repo, listed, actor=actor, role=role, allowed=allowed, via=via,
+                               view=f"report:{kind}:{via}")
+    hidden = frozenset(d.id for d in withheld)
+    report = {"kakunin": kakunin_hyo, "idou": idousha_list}[kind](repo, batch_id, actor, hidden)
+    report.hidden = len(hidden)
+    repo.audit(actor, "batch.report", repo.get(Batch, batch_id), kind=kind, rows=len(report.rows),
+               hidden=len(hidden))
     return report
