@@ -139,3 +139,16 @@ def test_a_misread_employer_name_is_offered_as_the_one_on_whose_roll_the_recipie
     for idx, address in ((_with(SOLE), SOLE.address), (index, "東京都新宿区西新宿2丁目8番9号")):
         other = _meisai(payer_number="555566667777", payer_name="過見整骨院", payer_address=address)
         assert apply_master("kyuyo_shiharai_hokokusho", other, idx, hmac_of=HMAC).employer is None
+
+
+def test_a_name_mostly_lost_with_a_letter_misread_comes_back_in_the_masters_characters_for_review():
+    # A fax kept one letter of 髙橋 一郎, and misread it (桶 for 橋): the 個人番号 says who it is; a person confirms.
+    lost = _meisai(recipient_name="桶")
+    lost["recipient_name"].raw_confidence = 0.5
+    out = apply_master("kyuyo_shiharai_hokokusho", lost, _index(), hmac_of=HMAC)
+    assert lost["recipient_name"].value == "髙橋 一郎" and lost["recipient_name"].review
+    assert lost["recipient_name"].second == "桶" and out.person.evidence["name"] == "partial"
+    # Two letters read, both misread: too little of theirs to say so.
+    far = _meisai(recipient_name="桶山")
+    apply_master("kyuyo_shiharai_hokokusho", far, _index(), hmac_of=HMAC)
+    assert far["recipient_name"].value == "桶山" and far["recipient_name"].review

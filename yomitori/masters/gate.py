@@ -229,8 +229,9 @@ def _decide(fields: MutableMapping[str, FieldResult], keys: dict[str, str], matc
 
 def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMatch, pol: Evidence,
           items: tuple[str, ...]) -> str | None:
-    """`near`: a name (or カナ) read within `near_edits` letters of a strongly matched person's; `partial`: every
-    letter read is one of theirs, in order, the others lost (see gate_policy.yaml); else None."""
+    """`near`: a name (or カナ) read within `near_edits` letters of a strongly matched person's; `partial`: fewer
+    letters read than theirs, each one of theirs in order but `near_edits` misread, the others lost (see
+    gate_policy.yaml); else None."""
     if item not in ("name", "name_kana") or not isinstance(match, PersonMatch) or not isinstance(f.value, str):
         return None
     if len(fold(mine)) < pol.near_min_chars or not match.strong_without(item, items):
@@ -238,7 +239,7 @@ def _near(item: str, f: FieldResult, mine: str, match: PersonMatch | EmployerMat
     read = [r for r in (f.value, f.second) if isinstance(r, str) and fold(r)]
     if any(edits(r, mine) <= pol.near_edits for r in read):
         return "near"
-    return "partial" if any(_within(fold(r), fold(mine)) for r in read) else None
+    return "partial" if any(_within(fold(r), fold(mine), pol.near_edits) for r in read) else None
 
 
 def _second_is(item: str, f: FieldResult, mine: Any) -> bool:
@@ -247,10 +248,17 @@ def _second_is(item: str, f: FieldResult, mine: Any) -> bool:
             and agrees(compare(item, f.second, mine)))
 
 
-def _within(part: str, whole: str) -> bool:
-    """Whether `part`'s letters all appear in `whole` in the same order (letters lost, none changed)."""
-    letters = iter(whole)
-    return all(c in letters for c in part)
+def _within(part: str, whole: str, changed: int = 0) -> bool:
+    """Whether `part` is shorter than `whole` and all its letters but `changed` appear in `whole` in the same order
+    (letters lost, at most `changed` of those left misread): the length of their longest common subsequence."""
+    if not part or len(part) >= len(whole):
+        return False
+    row = [0] * (len(whole) + 1)
+    for c in part:
+        prev = 0
+        for j, w in enumerate(whole, 1):
+            prev, row[j] = row[j], prev + 1 if c == w else max(row[j], row[j - 1])
+    return len(part) - row[-1] <= changed
 
 
 def is_masters_reason(reason: object) -> bool:
