@@ -28,8 +28,8 @@ from yomitori.forms_templates import LayoutTemplate, contract_forms, templates
 from yomitori.forms_templates.schema import Box, Decor, FieldTemplate, Option
 from yomitori.forms_templates.wordings import form_wordings
 from yomitori.ocr.detect import TextBox
-from yomitori.ocr.engine import RecognitionEngine
-from yomitori.ocr.fields import FieldResult, Pending, plan_field
+from yomitori.ocr.engine import Reading, RecognitionEngine
+from yomitori.ocr.fields import FieldResult, Line, Pending, plan_field, read_in_rounds
 from yomitori.ocr.preprocess import FAINT_INK, PX_PER_MM, Registered, ink_mask
 from yomitori.wareki import WarekiError, era_from_token, to_gregorian
 
@@ -221,8 +221,8 @@ def positions(form: str, *, exclude_layout: str | None = None) -> dict[str, list
 def similarity(label: str, text: str) -> float:
     """How well a line reads as this label: whole-line similarity, or the label as the line's beginning."""
     t = _norm(text)
-    if not t or not label:
-        return 0.0
+    if not t or not label or set(label).isdisjoint(t):
+        return 0.0  # no letter in common: every ratio below is 0 (most pairs of a page's lines and labels)
     whole = SequenceMatcher(None, label, t).ratio()
     head = SequenceMatcher(None, label, t[: len(label)]).ratio()
     # A short label's every character counts: 連絡先 is not the beginning of 連絡者（係・氏名）.
@@ -478,7 +478,7 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
     beyond = [b for b in all_cells if not (b[0] <= x and b[1] <= y and b[0] + b[2] >= x + w and b[1] + b[3] >= y + h)]
     nxt = cell_at(x + w + 1.5, cy, beyond) or cell_at(x + w + NEXT_CELL_MM, cy, beyond)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
-    rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)]
+    rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)] if row else []
     if right >= 6.0:
         end = lx + lw + right
         if row and nxt is not None and nxt != cell and nxt[2] <= ROW_CELL_MM:
@@ -1072,27 +1072,43 @@ def _marked_choice(unread: np.ndarray, f: FieldTemplate) -> Pending:
 
 
 def _first_fitting(reg: Registered, options: list[FieldTemplate], fb: Fallback) -> Pending:
-    """Read every candidate place of a value; keep the first whose reading is a value of the field's type
-    (an amount, a date …), else the nearest. The draft template takes the place that was kept."""
+    """The candidate places of a value read nearest first; the first whose reading is a value of the field's type
+    (an amount, a date …) is kept, else the nearest written one. A place is read only while those before it give
+    no such value by every reader (`Pending.more`): the same pick as reading them all, at a fraction of the lines.
+    The draft template takes the place that was kept."""
     plans = [_marked_choice(fb.marks, f) if f.kind == "choice" and f.mark != "write" else plan_field(reg, f)
              for f in options]
+    opened = [0]  # how many places (nearest first) have their lines in the pending's
 
-    def finish(readings: list) -> FieldResult:
-        results, cursor = [], 0
-        for p in plans:
-            results.append(p.finish(readings[cursor : cursor + len(p.lines)]))
+    def results(readings: Sequence[Reading]) -> list[FieldResult]:
+        out, cursor = [], 0
+        for p in plans[: opened[0]]:
+            out.append(p.finish(list(readings[cursor : cursor + len(p.lines)])))
             cursor += len(p.lines)
-        written = [i for i, r in enumerate(results) if r.value not in (None, "")]
-        fitting = [i for i in written if r_ok(results[i], options[i])]
-        pick = (fitting or written or [0])[0]
-        fb.chosen[options[pick].key] = options[pick]
-        return results[pick]
+        return out
+
+    def fitting(found: list[FieldResult]) -> list[int]:
+        return [i for i, r in enumerate(found) if r.value not in (None, "") and r_ok(r, options[i])]
 
     def r_ok(r: FieldResult, f: FieldTemplate) -> bool:
         return r.normalized or (f.type == "date" and guess_era(f.key, str(r.value), era_numbers=fb.era_numbers)
                                 is not None)
 
-    return Pending([ln for p in plans for ln in p.lines], finish)
+    def more(by_reader: Sequence[Sequence[Reading]]) -> list[Line]:
+        while opened[0] < len(plans) and not all(fitting(results(rs)) for rs in by_reader):
+            opened[0] += 1
+            if lines := plans[opened[0] - 1].lines:
+                return list(lines)
+        return []
+
+    def finish(readings: list) -> FieldResult:
+        found = results(readings)
+        written = [i for i, r in enumerate(found) if r.value not in (None, "")]
+        pick = (fitting(found) or written or [0])[0]
+        fb.chosen[options[pick].key] = options[pick]
+        return found[pick]
+
+    return Pending(more([[]]), finish, more)
 
 
 def as_fallback(r: FieldResult, fb: Fallback | None = None) -> FieldResult:
@@ -1162,8 +1178,10 @@ def _checked_digits(kind: str | None, value: object) -> str | None:
 
 def read_fallback(fb: Fallback, engine: RecognitionEngine) -> dict[str, FieldResult]:
     """Recognize and normalize every field the fallback located."""
-    lines = [ln for p in fb.pending.values() for ln in p.lines]
-    readings = engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []
+    def read(lines: list[Line]) -> list[list[Reading]]:
+        return [engine.recognize([ln.image for ln in lines], [ln.charset for ln in lines]) if lines else []]
+
+    readings = read_in_rounds(list(fb.pending.values()), read)[0]
     out: dict[str, FieldResult] = {}
     cursor = 0
     for key, p in fb.pending.items():

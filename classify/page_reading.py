@@ -21,6 +21,9 @@ from yomitori.ocr.preprocess import PX_PER_MM
 from .page_rules import cell_heads, cells, frame_of, is_bilevel, overlap, rules, to_px
 
 MIN_LINE_MM = 1.2  # text lines lower than this are specks, rules' remains and dots
+LONG_LINE_MM, LONG_LINE_RATIO = 15.0, 3.0  # a box this long and this many times longer than wide is a line of text
+RUN_DOWN_MIN, RUN_DOWN_SHARE = 5, 2.0  # a page whose long lines run down this often, and this many times as often
+# as across, lies on its side (an upright form's few vertical labels, 支払者 down a narrow column, are far fewer)
 
 
 @dataclass(frozen=True)
@@ -47,22 +50,65 @@ class PageReading:
         return [self.texts[i] for i in order if self.texts[i].strip()]
 
 
-_latest: tuple[np.ndarray | None, RecognitionEngine | None, dict[int, PageReading | None]] = (None, None, {})
+@dataclass(frozen=True)
+class _Laid:
+    """A page mapped in one orientation, its rules taken out and its lines of text found, not yet read."""
+
+    page: np.ndarray
+    ruled: np.ndarray
+    clean: np.ndarray
+    boxes: list[TextBox]
+    frame: Box
+    size: tuple[float, float]
+    bilevel: bool
+    cells: list[Box]
+
+
+# The latest page's readings and layouts, one per orientation (rotation in degrees).
+_latest: tuple[np.ndarray | None, RecognitionEngine | None, dict[int, PageReading | None], dict[int, _Laid | None]] = (
+    None, None, {}, {})
+
+
+def _cache(gray: np.ndarray,
+           engine: RecognitionEngine) -> tuple[dict[int, PageReading | None], dict[int, _Laid | None]]:
+    global _latest
+    page_of, engine_of, readings, laid = _latest
+    if page_of is not gray or engine_of is not engine:
+        readings, laid = {}, {}
+        _latest = (gray, engine, readings, laid)
+    return readings, laid
 
 
 def read_page(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> PageReading | None:
     """The page read in `rotation` (degrees, as `frame_of` takes them); None when it prints nothing to map."""
-    global _latest
-    page_of, engine_of, readings = _latest
-    if page_of is not gray or engine_of is not engine:
-        readings = {}
-        _latest = (gray, engine, readings)
+    readings, _ = _cache(gray, engine)
     if rotation not in readings:
-        readings[rotation] = _read(gray, rotation, engine)
+        laid = _laid_out(gray, rotation, engine)
+        readings[rotation] = _recognized(laid, rotation, engine) if laid is not None else None
     return readings[rotation]
 
 
-def _read(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> PageReading | None:
+def lines_run_down(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> bool:
+    """Whether, turned `rotation`, the page's lines of text run down rather than across: the page lies on its
+    side. Found from the detector's boxes alone (the page's reading in this orientation reuses them), so the
+    orientation that reads is tried before this one's lines are recognized."""
+    laid = _laid_out(gray, rotation, engine)
+    if laid is None:
+        return False
+    long = LONG_LINE_MM * PX_PER_MM
+    across = sum(b.w >= long and b.w >= LONG_LINE_RATIO * b.h for b in laid.boxes)
+    down = sum(b.h >= long and b.h >= LONG_LINE_RATIO * b.w for b in laid.boxes)
+    return down >= RUN_DOWN_MIN and down > RUN_DOWN_SHARE * across
+
+
+def _laid_out(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> _Laid | None:
+    _, laid = _cache(gray, engine)
+    if rotation not in laid:
+        laid[rotation] = _lay_out(gray, rotation, engine)
+    return laid[rotation]
+
+
+def _lay_out(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> _Laid | None:
     geometry = frame_of(gray, rotation)
     if geometry is None:
         return None
@@ -88,7 +134,11 @@ def _read(gray: np.ndarray, rotation: int, engine: RecognitionEngine) -> PageRea
     heads = cell_heads(clean, ruled, all_cells, boxes)
     # A head read whole replaces the scraps of it the detector found (住所 of 住所又は居所).
     boxes = [b for b in boxes if not any(overlap(b, h) >= 0.5 * b.w * b.h for h in heads)] + heads
-    crops = [clean[b.y : b.y + b.h, b.x : b.x + b.w] for b in boxes]
+    return _Laid(page, ruled, clean, boxes, frame, (pw, ph), bilevel, all_cells)
+
+
+def _recognized(laid: _Laid, rotation: int, engine: RecognitionEngine) -> PageReading:
+    crops = [laid.clean[b.y : b.y + b.h, b.x : b.x + b.w] for b in laid.boxes]
     readings = engine.recognize(crops, ["any"] * len(crops)) if crops else []
-    return PageReading(page, ruled, clean, boxes, [r.text for r in readings], [r.positions for r in readings], frame,
-                       (pw, ph), rotation, bilevel, all_cells)
+    return PageReading(laid.page, laid.ruled, laid.clean, laid.boxes, [r.text for r in readings],
+                       [r.positions for r in readings], laid.frame, laid.size, rotation, laid.bilevel, laid.cells)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import pairwise
@@ -79,6 +79,39 @@ class Line:
 class Pending:
     lines: list[Line]
     finish: Callable[[list[Reading]], FieldResult]
+    # A value with several places it may be written in (a field located without a template): given each reader's
+    # readings of `lines` so far, the lines of the next place still worth reading (none: the value is found).
+    # `read_in_rounds` appends them to `lines`. None: every line is known up front.
+    more: Callable[[Sequence[Sequence[Reading]]], list[Line]] | None = None
+
+
+def read_in_rounds(pending: Sequence[Pending], read: Callable[[list[Line]], list[list[Reading]]]
+                   ) -> list[list[Reading]]:
+    """Every planned line read: per reader, its readings of each pending's lines in plan order. `read(lines)` gives
+    each reader's reading of every line (a list per reader, at least one, also for no lines). A pending with
+    `more` asks for its further lines after each round, and those of every pending are read together: a second
+    or third candidate place is read only where the places before it gave no value."""
+    new = read([ln for p in pending for ln in p.lines])
+    got: list[list[list[Reading]]] = []  # per pending, per reader
+    cursor = 0
+    for p in pending:
+        got.append([list(by[cursor : cursor + len(p.lines)]) for by in new])
+        cursor += len(p.lines)
+    todo = [i for i, p in enumerate(pending) if p.more is not None]
+    while todo := [i for i in todo if _extended(pending[i], pending[i].more(got[i]))]:  # type: ignore[misc]
+        new = read([ln for i in todo for ln in pending[i].lines[len(got[i][0]) :]])
+        cursor = 0
+        for i in todo:
+            n = len(pending[i].lines) - len(got[i][0])
+            for mine, by in zip(got[i], new, strict=True):
+                mine += by[cursor : cursor + n]
+            cursor += n
+    return [[r for per in got for r in per[k]] for k in range(len(new))]
+
+
+def _extended(p: Pending, lines: list[Line]) -> bool:
+    p.lines.extend(lines)
+    return bool(lines)
 
 
 def plan_field(reg: Registered, f: FieldTemplate) -> Pending:

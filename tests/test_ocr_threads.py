@@ -33,7 +33,7 @@ def test_page_reading_detects_with_its_recognizers_threads(monkeypatch) -> None:
     page = np.full((2376, 1680), 255, np.uint8)
     page[200:2200, 150] = page[200:2200, 1530] = page[200, 150:1531] = page[2200, 150:1531] = 0  # a frame
     page[300:330, 300:900] = 0
-    page_reading._read(page, 0, OneThread())
+    page_reading.read_page(page, 0, OneThread())
     assert asked == [1]
 
 

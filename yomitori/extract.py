@@ -26,7 +26,7 @@ from yomitori.gate import apply_gate
 from yomitori.ingest import Page, PageFailure, read_pages
 from yomitori.name_readings import KANA_SUFFIX, fits, fitting_reading, nearest_reading, reading_variant
 from yomitori.ocr.engine import Reading, RecognitionEngine, get_engine
-from yomitori.ocr.fields import FieldResult, Line, Pending, after_next_year, plan_field
+from yomitori.ocr.fields import FieldResult, Line, Pending, after_next_year, plan_field, read_in_rounds
 from yomitori.ocr.japanese import NAME_KEYS_SUFFIX
 from yomitori.ocr.lexicon import plausibility
 from yomitori.ocr.name_variants import prefer_printed_variants
@@ -116,8 +116,8 @@ class Extractor:
                     result.rotation, pending = c.rotation, fb.pending
                     fallback[id(result)] = fb, p.gray
             plans.append((result, pending))
-        lines = [line for _, pending in plans for pend in pending.values() for line in pend.lines]
-        readings, seconds = recognize_lines(lines, self.engine, self.second)
+        readings, seconds = read_pending([pend for _, pending in plans for pend in pending.values()], self.engine,
+                                         self.second)
         cursor = 0
         for result, pending in plans:
             n = sum(len(pend.lines) for pend in pending.values())
@@ -139,8 +139,19 @@ class Extractor:
 def read_planned(pending: dict[str, Pending], engine: RecognitionEngine,
                  second: RecognitionEngine | None) -> dict[str, FieldResult]:
     """Planned fields read as the pipeline reads them: every line by both readers, then `read_fields`."""
-    lines = [line for pend in pending.values() for line in pend.lines]
-    return read_fields(pending, *recognize_lines(lines, engine, second))
+    return read_fields(pending, *read_pending(list(pending.values()), engine, second))
+
+
+def read_pending(pending: Sequence[Pending], engine: RecognitionEngine,
+                 second: RecognitionEngine | None) -> tuple[list[Reading], list[Reading] | None]:
+    """Every planned line read by both readers (`recognize_lines`), in plan order; a field's further candidate
+    places only where the nearer ones gave no value (`read_in_rounds`)."""
+    def read(lines: list[Line]) -> list[list[Reading]]:
+        first, other = recognize_lines(lines, engine, second)
+        return [first] if second is None else [first, other or []]
+
+    by_reader = read_in_rounds(pending, read)
+    return by_reader[0], by_reader[1] if second is not None else None
 
 
 def recognize_lines(lines: Sequence[Line], engine: RecognitionEngine,
