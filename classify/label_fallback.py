@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -301,9 +302,8 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
         chosen = _assign(scored)
     # Where a numbered column's labels print their rows' numbers, a line without one is no row of it (the
     # recipient's 氏名 under a block of 扶養親族（1）… 氏名).
-    numbered = {(m.group(1), m.group(3)) for k, i in chosen.items() if (m := _NUMBERED.match(k)) and numbers[i]}
-    numbered = {c for c in numbered if sum(1 for k, i in chosen.items() if (m := _NUMBERED.match(k))
-                                          and (m.group(1), m.group(3)) == c and numbers[i]) >= 2}
+    printing = Counter((m.group(1), m.group(3)) for k, i in chosen.items() if (m := _NUMBERED.match(k)) and numbers[i])
+    numbered = {column for column, n in printing.items() if n >= 2}
     if numbered:
         scored = [(v, key, i) for v, key, i in scored
                   if (m := _NUMBERED.match(key)) is None or (m.group(1), m.group(3)) not in numbered or numbers[i]]
@@ -474,14 +474,14 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         top = _under_top(label)
         own.append((start, top, x + w - start, y + h - top))
     # The next cell along the row: past the label cell's wall, or past two walls (a label boxed on its own).
-    # A cell holding the label's own (the section round a row of boxes) is no next cell.
+    # A cell holding the label's own (itself, the section round a row of boxes) is no next cell.
     beyond = [b for b in all_cells if not (b[0] <= x and b[1] <= y and b[0] + b[2] >= x + w and b[1] + b[3] >= y + h)]
     nxt = cell_at(x + w + 1.5, cy, beyond) or cell_at(x + w + NEXT_CELL_MM, cy, beyond)
     # A row of cells never runs back into the label's own cell, nor on into a cell another label heads.
     rest = [b for b in all_cells if b != cell and not any(inside(*_centre(o), b) for o in others)] if row else []
     if right >= 6.0:
         end = lx + lw + right
-        if row and nxt is not None and nxt != cell and nxt[2] <= ROW_CELL_MM:
+        if row and nxt is not None and nxt[2] <= ROW_CELL_MM:
             # The row of cells runs on past this cell (its first cells merged with the label's where a light
             # divider was lost): the value is the whole row.
             run = _row_from(nxt, rest)  # its first cells may be in the label's: counted from there, not here
@@ -489,10 +489,10 @@ def value_areas(label: Box, all_cells: Sequence[Box], *, row: bool = False, othe
         own.append((lx + lw, y, end - (lx + lw), h))
     if left >= 6.0:
         own.append((x, y, left, h))  # a unit after the value: 年分, 円
-    if nxt is not None and nxt != cell:
+    if nxt is not None:
         beside.append(_row_from(nxt, rest, most) if row else nxt)
     under = cell_at(cx, y + h + 1.5, beyond)
-    if under is not None and under != cell:
+    if under is not None:
         beside.append(_row_from(under, rest, most) if row else under)
     keep = [a for a in own if a[2] > 2.0 and a[3] > 2.0], [a for a in beside if a[2] > 2.0 and a[3] > 2.0]
     return keep
@@ -898,9 +898,10 @@ def locate(gray: np.ndarray, form: str, rotation: int, engine: RecognitionEngine
 
 # A day's 日 is often read as 11, H or 口 (a month's 月 as H); an era may be read before the year (令和 / 令);
 # 元年 is year 1.
-_DATE_PARTS = re.compile(r"(明治|大正|昭和|平成|令和|[明大昭平令])?\s*(元|\d{1,3})\s*年\s*(\d{1,2})\s*[月H]\s*(\d{1,2})"
+_ERA = r"明治|大正|昭和|平成|令和|[明大昭平令]"
+_DATE_PARTS = re.compile(rf"({_ERA})?\s*(元|\d{{1,3}})\s*年\s*(\d{{1,2}})\s*[月H]\s*(\d{{1,2}})"
                          r"\s*(?:日|11|H|口|曰)?\s*$")
-_ERA_OPTIONS = re.compile(r"(?:明治|大正|昭和|平成|令和|[明大昭平令]){2,5}")
+_ERA_OPTIONS = re.compile(rf"(?:{_ERA}){{2,5}}")
 _ERA_LEGEND = re.compile(r"([1-5])\s*[明大昭平令]")  # "1 明治 2 大正 … 5 令和": eras are written as numbers
 _BY_NUMBER = {1: "meiji", 2: "taisho", 3: "showa", 4: "heisei", 5: "reiwa"}
 
@@ -941,8 +942,7 @@ def guess_era(key: str, text: str, *, era_numbers: bool = False, today: date | N
             found = to_gregorian(era, int(digits), mo, d)
         except (WarekiError, ValueError):
             continue
-        adult = (found.year + 15, found.month, found.day) <= (today.year, today.month, today.day)
-        if found <= today and (adult or "birth" not in key):
+        if found <= today and ("birth" not in key or _of_working_age(found, today)):
             return found
     if era_numbers and not printed and len(m.group(2)) >= 3:
         # One figure too many before the year, and no date without dropping it: the edge of the box the era's
@@ -1156,9 +1156,12 @@ def _possible(key: str, value: object, today: date | None = None) -> bool:
     except ValueError:
         return True  # not a whole date: nothing to judge
     today = today or date.today()
-    if "birth" in key:
-        return (d.year + 15, d.month, d.day) <= (today.year, today.month, today.day)
-    return d <= today + timedelta(days=366)
+    return _of_working_age(d, today) if "birth" in key else d <= today + timedelta(days=366)
+
+
+def _of_working_age(birth: date, today: date) -> bool:
+    """Born at least 15 years before `today`: no younger recipient or employee is on these forms."""
+    return (birth.year + 15, birth.month, birth.day) <= (today.year, today.month, today.day)
 
 
 def _checked_digits(kind: str | None, value: object) -> str | None:
