@@ -292,6 +292,12 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
             far *= 0.0 if own_sims[row[key], i] >= OWN_WORDING else 1.0
             scored.append((float(sims[row[key], i]) - 0.5 * far - 0.5 * (near[i] - nearest), key, i))
     chosen = _assign(scored)
+    # A フリガナ printed for several people (the recipient, the spouse, each dependent) is the reading of the name
+    # whose label follows it: on its row, or on the row under it. Its other claimants let it go.
+    kana = _kana_owners(chosen, lines, keys)
+    if kana:
+        scored = [(v, key, i) for v, key, i in scored if i not in kana or not key.endswith(KANA) or kana[i] == key]
+        chosen = _assign(scored)
     # A numbered block prints each column's label once per row, one under the other: a member taken from
     # another column (the spouse's 氏名 above the 扶養親族 rows) is given back, and the page assigned again.
     columns = _columns(chosen, lines)
@@ -318,6 +324,36 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
                   or abs(_centre(lines[i].box)[1] - rows[f"{m.group(1)}_{m.group(2)}"]) <= ROW_MM]
         chosen = _assign(scored)
     return in_row_order({key: _label_part(lines[i], words[key], unruled) for key, i in chosen.items()})
+
+
+KANA = "_kana"  # a name's reading is its key with this ending (recipient_name → recipient_name_kana)
+KANA_NAME_MM = 12.0  # a name's label follows its フリガナ on its row, or this near under it
+
+
+def _following(kana: Box, name: Box) -> tuple[int, float] | None:
+    """Where a name's label stands after a フリガナ in reading order: (0, x) on its row to the right, (1, gap)
+    on a row under it that it overlaps across; None: not after it."""
+    kx, ky, kw, kh = kana
+    x, y, w, h = name
+    if abs((y + h / 2) - (ky + kh / 2)) <= max(h, kh) / 2:
+        return (0, x) if x > kx else None
+    below = y - (ky + kh)
+    return (1, below) if -kh / 2 <= below <= KANA_NAME_MM and x < kx + kw and x + w > kx else None
+
+
+def _kana_owners(chosen: dict[str, int], lines: Sequence[Detected], keys: Sequence[str]) -> dict[int, str]:
+    """Each line taken for a name's reading, given to the field whose name's label comes first after it in
+    reading order (on its row to the right, else on a row under it within KANA_NAME_MM)."""
+    readings = {k for k in keys if k.endswith(KANA)}
+    names = {key: lines[i].box for key, i in chosen.items() if f"{key}{KANA}" in readings}
+    owners: dict[int, str] = {}
+    for key, i in chosen.items():
+        if not key.endswith(KANA):
+            continue
+        after = [(o, name) for name, box in names.items() if (o := _following(lines[i].box, box)) is not None]
+        if after:
+            owners[i] = f"{min(after)[1]}{KANA}"
+    return owners
 
 
 _ROW_NUMBER = re.compile(r"(?<![0-9])([1-9])(?![0-9歳])")  # 扶養親族（2）, ②: not the 16 of 16歳未満

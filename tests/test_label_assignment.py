@@ -36,6 +36,23 @@ def test_the_recipients_name_printed_below_numbered_rows_of_names_is_the_recipie
     assert not any(k.startswith(("dependent_4", "under16_2", "under16_3", "under16_4")) for k in found)
 
 
+def test_a_furigana_is_the_reading_of_the_name_whose_label_follows_it():
+    # A payroll printout's recipient block at the foot of the page: フリガナ and 従業員氏名 on one row, the
+    # spouse's 氏名 on the row under it. The bundled layouts print the recipient's フリガナ near the top, so
+    # position alone would give this one to a dependent row or to the spouse.
+    lines = [_line(90, "控除対象扶養親族の氏名等（1）氏名"), _line(97, "扶養親族1個人番号"),
+             _line(232, "住所・居所"), _line(238, "フリガナ"), _line(238, "従業員氏名", x=130.0),
+             _line(245, "控除対象配偶者名"), _line(252, "受給者生年月日")]
+    found = match_labels(FORM, lines, FRAME)
+    assert found["recipient_name"].text == "従業員氏名"
+    assert found["recipient_name_kana"].box == lines[3].box
+    assert found["spouse_name"].text == "控除対象配偶者名"
+    # … and a フリガナ over its own name's label is that person's, wherever the page prints the pair.
+    lines = [_line(40, "受給者氏名"), _line(200, "フリガナ"), _line(206, "控除対象配偶者の氏名")]
+    found = match_labels(FORM, lines, FRAME)
+    assert found["spouse_name_kana"].box == lines[1].box
+
+
 def test_a_label_printing_its_rows_number_labels_that_row():
     assert row_number("控除対象扶養親族の氏名等（1）氏名") == 1
     assert row_number("扶養親族②氏名") == 2
