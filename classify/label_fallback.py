@@ -69,6 +69,8 @@ FALLBACK_REASON = "テンプレートなし: 印刷された項目名から位�
 NOT_FOUND = "テンプレートなし: 項目名が見つからず位置不明"
 COLUMN_MM = 4.0  # labels of one numbered column stand this near one another across
 ROW_MM = 10.0  # a numbered row's labels stand within this of its name's label, down the page
+KANA = "_kana"  # a name's reading is its key with this ending (recipient_name → recipient_name_kana)
+KANA_NAME_MM = 12.0  # a name's label follows its フリガナ on its row, or this near under it
 SQUARE_MM = (3.0, 7.5)  # the sides of a printed check square (within its rules, as `cells` finds it)
 SQUARE_GAP_MM = 12.0  # … at most this far from its label's end
 OPEN_CELL_LINES = 4.0  # a cell holding other labels and this many lines tall is open: its value is cut out round it
@@ -324,10 +326,6 @@ def match_labels(form: str, lines: Sequence[Detected], frame: Box, *, exclude_la
                   or abs(_centre(lines[i].box)[1] - rows[f"{m.group(1)}_{m.group(2)}"]) <= ROW_MM]
         chosen = _assign(scored)
     return in_row_order({key: _label_part(lines[i], words[key], unruled) for key, i in chosen.items()})
-
-
-KANA = "_kana"  # a name's reading is its key with this ending (recipient_name → recipient_name_kana)
-KANA_NAME_MM = 12.0  # a name's label follows its フリガナ on its row, or this near under it
 
 
 def _following(kana: Box, name: Box) -> tuple[int, float] | None:
